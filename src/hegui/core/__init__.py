@@ -1,0 +1,1 @@
+"""Core vocabulary: types, errors, taxonomy. No I/O, no side effects."""
