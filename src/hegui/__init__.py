@@ -12,12 +12,12 @@ __all__ = ["Action", "Decision", "Moderator", "RiskLevel", "Stage", "__version__
 
 if TYPE_CHECKING:
     from hegui.core.types import Action, Decision, RiskLevel, Stage
-    from hegui.moderation.engine import Moderator
+    from hegui.api import Moderator
 
 
 def __getattr__(name: str) -> Any:
     if name == "Moderator":
-        from hegui.moderation.engine import Moderator
+        from hegui.api import Moderator
 
         return Moderator
     if name in ("Action", "Decision", "RiskLevel", "Stage"):

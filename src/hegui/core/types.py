@@ -11,12 +11,12 @@ from typing import Any
 class _OrderedStrEnum(StrEnum):
     """A str enum whose members compare by declaration order (for severities and actions)."""
 
-    @classmethod
-    def _order(cls) -> list[Any]:
-        return list(cls)
-
     def _rank(self) -> int:
-        return type(self)._order().index(self)
+        ranks: dict[Any, int] | None = type(self).__dict__.get("_ranks_cache")
+        if ranks is None:
+            ranks = {m: i for i, m in enumerate(type(self))}
+            type.__setattr__(type(self), "_ranks_cache", ranks)
+        return ranks[self]
 
     def __lt__(self, other: object) -> bool:
         if type(other) is not type(self):

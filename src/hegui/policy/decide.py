@@ -152,9 +152,25 @@ class _Judged:
     note: str = ""
 
 
+_SPEC_CACHE: dict[tuple[int, str], tuple[CompiledRule, int]] = {}
+
+
+def _specificity(rule: CompiledRule, code: str) -> int:
+    """``rule.pattern_specificity_for(code)``, memoised (rules are immutable; the rule is kept alive with its entry)."""
+    key = (id(rule), code)
+    hit = _SPEC_CACHE.get(key)
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    spec = rule.pattern_specificity_for(code)
+    if len(_SPEC_CACHE) > 100_000:
+        _SPEC_CACHE.clear()
+    _SPEC_CACHE[key] = (rule, spec)
+    return spec
+
+
 def _basic_match(rule: CompiledRule, f: Finding, code: str) -> int:
     """The rule's specificity for this finding, or -1 when it does not match (ignoring ``min_count``)."""
-    spec = rule.pattern_specificity_for(code)
+    spec = _specificity(rule, code)
     if spec < 0:
         return -1
     if f.severity < rule.min_severity or f.score < rule.min_score:

@@ -1,0 +1,221 @@
+"""hegui benchmark: speed and quality figures, each beside a named baseline measured in the same run.
+
+    .venv/bin/python bench/run.py            # full run (~ a few minutes on 2 cores): bench/results.{json,md}
+    .venv/bin/python bench/run.py --quick    # small corpus, 2 runs, capped quality sets (smoke test)
+
+Data is read at run time from ``../shared/data`` (relative to the repository root; ``--data`` overrides it) and
+never copied into the repository; the built corpus is cached under ``bench/_cache/`` (git-ignored).
+See bench/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+# single-threaded: pin native thread pools before NumPy is imported
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import bench_corpus  # noqa: E402
+from bench_lib import environment, library_terms  # noqa: E402
+from bench_report import render  # noqa: E402
+
+FULL = {
+    "target_bytes": 20_000_000,
+    "n_short": 5_000,
+    "runs": 5,
+    "probe_reps": 3,
+    "cap": None,
+    "profile_bytes": 2_000_000,
+}
+QUICK = {"target_bytes": 1_000_000, "n_short": 300, "runs": 2, "probe_reps": 1, "cap": 150, "profile_bytes": 300_000}
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _config_file(tmp: Path, name: str, library: str | None, homophones: bool) -> Path:
+    """A hegui config file with the lexicon's params (what a deployment would write)."""
+    params: dict[str, Any] = {}
+    if homophones:
+        params["homophones"] = True
+    if library:
+        params["paths"] = [str(Path(library).resolve())]
+        params["include_default"] = False
+    cfg = {"moderation": {"detectors": [{"name": "lexicon", "params": params}, {"name": "pii"}]}}
+    p = tmp / f"{name}.yaml"
+    p.write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")  # JSON is YAML
+    return p
+
+
+def build_moderator(tmp: Path, name: str, library: str | None, homophones: bool) -> Any:
+    from hegui import Moderator
+
+    if not library and not homophones:
+        return Moderator.from_config(None)
+    return Moderator.from_config(_config_file(tmp, name, library, homophones))
+
+
+def wait_for_hegui(timeout: float) -> None:
+    """Poll until the components under test import and load (other engineers may be finishing them)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            from hegui.detectors.lexicon.detector import default_library_path
+            from hegui.detectors.pii import PIIDetector  # noqa: F401
+
+            if default_library_path().exists():
+                return
+            err = f"{default_library_path()} does not exist yet"
+        except ImportError as exc:
+            err = f"{type(exc).__name__}: {exc}"
+        if time.monotonic() >= deadline:
+            raise SystemExit(f"bench: hegui is not ready: {err}")
+        log(f"waiting for hegui: {err}")
+        time.sleep(10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small corpus, 2 runs, capped quality sets")
+    ap.add_argument("--out", type=Path, default=HERE, help="folder for results.json and results.md (default: bench/)")
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data", help="the shared data folder")
+    ap.add_argument(
+        "--reference", type=Path, default=None, help="the shared reference folder (default: DATA/../reference)"
+    )
+    ap.add_argument("--cache", type=Path, default=HERE / "_cache", help="corpus cache folder")
+    ap.add_argument("--runs", type=int, default=None, help="timed passes per figure (default 5; --quick 2)")
+    ap.add_argument("--library", default=None, help="benchmark this library file instead of the shipped default")
+    ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--no-quality", action="store_true")
+    ap.add_argument(
+        "--profile", action="store_true", help="always cProfile the pipeline (default: only when it misses its goal)"
+    )
+    ap.add_argument(
+        "--wait", type=float, default=0.0, help="seconds to wait for hegui's components to become importable"
+    )
+    a = ap.parse_args(argv)
+
+    t_start = time.perf_counter()
+    p = dict(QUICK if a.quick else FULL)
+    if a.runs:
+        p["runs"] = a.runs
+    data: Path = a.data.resolve()
+    reference: Path = (a.reference or data.parent / "reference").resolve()
+    if not data.is_dir():
+        raise SystemExit(f"bench: the shared data folder is missing: {data} (use --data)")
+    if not a.library:
+        wait_for_hegui(a.wait)
+
+    from hegui.detectors.normalize import Normalizer
+
+    res: dict[str, Any] = {
+        "schema": 1,
+        "generated": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "quick": a.quick,
+        "params": {k: v for k, v in p.items()},
+        "data": str(data),
+        "environment": environment(),
+    }
+    res["environment"]["normalizer_implementation"] = Normalizer().implementation
+    res["environment"]["loadavg_start"] = list(os.getloadavg())
+
+    corpus = bench_corpus.load(data, a.cache.resolve(), p["target_bytes"], p["n_short"], log=log)
+    res["corpus"] = corpus.meta
+
+    terms, lib_info = library_terms(a.library)
+    tmp = Path(tempfile.mkdtemp(prefix="hegui-bench-"))
+    log("loading the moderator ...")
+    t0 = time.perf_counter()
+    mod = build_moderator(tmp, "default", a.library, False)
+    load_s = time.perf_counter() - t0
+    lex = next(d for d in mod.detectors if d.name == "lexicon")
+    st = getattr(lex, "_state", None)
+    stats = getattr(getattr(st, "compiled", None), "stats", None)
+    lib_info.update(
+        detector_size=lex.size,
+        detector_version=lex.version,
+        allow_size=getattr(lex, "allow_size", None),
+        patterns=getattr(stats, "patterns", None),
+        skipped=len(getattr(stats, "skipped", ()) or ()),
+        moderator_load_s=load_s,
+    )
+    res["library"] = lib_info
+    log(f"library {lex.version}: {lex.size:,} entries; moderator loaded in {load_s:.2f} s")
+
+    goals: list[dict[str, Any]] = []
+    if not a.no_speed:
+        from bench_speed import profile_pipeline, run_speed
+
+        sp = run_speed(
+            corpus.docs,
+            corpus.short,
+            corpus.docs_bytes,
+            corpus.short_bytes,
+            terms=terms,
+            moderator=mod,
+            library=a.library,
+            runs=p["runs"],
+            probe_reps=p["probe_reps"],
+            log=log,
+        )
+        res["speed"] = sp
+        for f in sp["figures"]:
+            if f.get("goal"):
+                unit = f["unit"]
+                detail = (
+                    f"{f['value']:.2f} {unit} vs {f['baseline_label']} {f['baseline_value']:.2f} {unit} = "
+                    f"{100 * f['ratio']:.1f} %"
+                    if f["goal"]["on"] == "ratio"
+                    else f"{f['value']:.1f} {unit}"
+                )
+                goals.append(
+                    {
+                        "id": f["id"],
+                        "text": f"{f['label']}: {f['goal']['text']}",
+                        "met": bool(f["met"]),
+                        "detail": detail,
+                    }
+                )
+        pipe = next(f for f in sp["figures"] if f["id"] == "hegui.pipeline.docs_mbps")
+        if a.profile or not pipe["met"]:
+            log("profiling the pipeline (cProfile) ...")
+            res["profile"] = profile_pipeline(mod, corpus.docs, p["profile_bytes"])
+    res["goals"] = goals
+
+    if not a.no_quality:
+        from bench_quality import Judge, run_quality
+
+        judges = {
+            "default": Judge(mod, "default"),
+            "homophones": Judge(build_moderator(tmp, "homophones", a.library, True), "homophones"),
+        }
+        res["quality"] = run_quality(data, reference, judges, cap=p["cap"], log=log)
+
+    res["environment"]["loadavg_end"] = list(os.getloadavg())
+    res["elapsed_s"] = time.perf_counter() - t_start
+    text = render(res)
+    out: Path = a.out
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out / "results.md").write_text(text, encoding="utf-8")
+    print(text)
+    log(f"wrote {out / 'results.json'} and {out / 'results.md'} ({res['elapsed_s']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""The moderation part of a hegui config file (YAML), validated with file-and-line errors.
+
+```yaml
+moderation:
+  policy: my_policy.yaml        # optional; default: the shipped policy
+  detectors:
+    - name: lexicon
+      params: {paths: [my_words.txt], include_default: true}
+    - name: pii
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hegui.core.errors import ConfigError
+from hegui.policy.loader import parse_yaml_model
+
+
+class DetectorConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    enabled: bool = True
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+def _default_detectors() -> list[DetectorConfig]:
+    return [DetectorConfig(name="lexicon"), DetectorConfig(name="pii")]
+
+
+class ModerationConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policy: str | None = None
+    detectors: list[DetectorConfig] = Field(default_factory=_default_detectors)
+
+
+class _ConfigFile(BaseModel):
+    """Top level of a hegui config file. Sections of later features are added here as they land."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    moderation: ModerationConfig = Field(default_factory=ModerationConfig)
+
+
+def load_config(path: str | Path) -> ModerationConfig:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", "找不到配置文件", path=str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file is not UTF-8 (byte {exc.start})", f"配置文件不是 UTF-8 编码（第 {exc.start} 字节）", path=str(p)
+        ) from None
+    cfg = parse_yaml_model(text, str(p), _ConfigFile, error=ConfigError)
+    return cfg.moderation

@@ -1,0 +1,69 @@
+"""The ``hegui`` command line.
+
+Exit status: 0 success, 1 a check found what it looks for (where documented), 2 bad arguments or unreadable input.
+Messages are bilingual (zh-CN first, then English) unless ``--lang`` or ``HEGUI_LANG`` picks one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from hegui import __version__
+from hegui.core.errors import HeguiError
+
+
+def _lang() -> str:
+    return os.environ.get("HEGUI_LANG", "")
+
+
+def fail(exc: HeguiError) -> None:
+    """Print a hegui error in the chosen language(s) and exit with its status."""
+    lang = _lang()
+    msg = exc.message(lang) if lang else exc.bilingual()
+    click.echo(click.style("error / 错误: ", fg="red", bold=True) + msg, err=True)
+    sys.exit(exc.exit_code)
+
+
+class HeguiGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HeguiError as exc:
+            fail(exc)
+
+
+@click.group(cls=HeguiGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hegui")
+def cli() -> None:
+    """hegui (合规): compliance toolkit for generative-AI services under China's rules.
+
+    \b
+    内容审核 / moderation:   hegui check "文本"      hegui scan --input F --output O
+    身份证校验 / ID check:    hegui id-check NUMBER
+    词库 / word library:      hegui lexicon coverage
+    """
+
+
+def _register() -> None:
+    from hegui.cli import check as _check
+    from hegui.cli import lexicon as _lexicon
+    from hegui.cli import scan as _scan
+
+    cli.add_command(_check.check)
+    cli.add_command(_check.id_check)
+    cli.add_command(_scan.scan)
+    cli.add_command(_lexicon.lexicon)
+
+
+def main(argv: list[str] | None = None) -> None:
+    _register()
+    cli.main(args=argv, prog_name="hegui")
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
