@@ -203,5 +203,5 @@ def test_entry_point_installed() -> None:
 
 def test_id_check_command() -> None:
     assert run("id-check", "11010519491231002X")[0] == 0
-    code, out, _ = run("id-check", "110105194912310021")
+    code, _out, _ = run("id-check", "110105194912310021")
     assert code == 1

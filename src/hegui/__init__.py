@@ -11,8 +11,8 @@ __version__ = "0.1.0"
 __all__ = ["Action", "Decision", "Moderator", "RiskLevel", "Stage", "__version__"]
 
 if TYPE_CHECKING:
-    from hegui.core.types import Action, Decision, RiskLevel, Stage
     from hegui.api import Moderator
+    from hegui.core.types import Action, Decision, RiskLevel, Stage
 
 
 def __getattr__(name: str) -> Any:

@@ -50,14 +50,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from hegui.cli import check as _check
-    from hegui.cli import lexicon as _lexicon
-    from hegui.cli import scan as _scan
+    from hegui.cli.check import check, id_check
+    from hegui.cli.lexicon import lexicon
+    from hegui.cli.scan import scan
 
-    cli.add_command(_check.check)
-    cli.add_command(_check.id_check)
-    cli.add_command(_scan.scan)
-    cli.add_command(_lexicon.lexicon)
+    for command in (check, id_check, scan, lexicon):
+        cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,7 +15,7 @@ import lzma
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from hegui.core.errors import InputError
 
@@ -23,9 +23,9 @@ Record = tuple[int, Any, str]
 FORMATS = ("jsonl", "csv", "txt")
 
 _OPENERS: dict[str, Callable[[str], IO[bytes]]] = {
-    ".gz": lambda p: gzip.open(p, "rb"),
-    ".bz2": lambda p: bz2.open(p, "rb"),
-    ".xz": lambda p: lzma.open(p, "rb"),
+    ".gz": lambda p: cast(IO[bytes], gzip.open(p, "rb")),  # noqa: SIM115 - closed by the caller
+    ".bz2": lambda p: cast(IO[bytes], bz2.open(p, "rb")),  # noqa: SIM115
+    ".xz": lambda p: cast(IO[bytes], lzma.open(p, "rb")),  # noqa: SIM115
 }
 
 
@@ -60,7 +60,7 @@ def open_binary(path: str) -> IO[bytes]:
         raise InputError("input is a directory, not a file", "输入是目录而不是文件", path=path)
     opener = _OPENERS.get(p.suffix.lower())
     try:
-        return opener(path) if opener else open(path, "rb")  # noqa: SIM115 - closed by the caller
+        return opener(path) if opener else open(path, "rb")
     except OSError as exc:
         raise InputError(f"cannot open: {exc.strerror or exc}", f"无法打开：{exc.strerror or exc}", path=path) from None
 

@@ -21,6 +21,7 @@ text is reported on the ORIGINAL text's span.
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 from dataclasses import dataclass
@@ -85,10 +86,9 @@ _LOCK = threading.Lock()
 def _native_module() -> Any:
     """The C accelerator (hegui._native) if it was built, else None."""
     try:
-        from hegui import _native  # type: ignore[attr-defined]
+        return importlib.import_module("hegui._native")
     except ImportError:
         return None
-    return _native
 
 
 def _load_tables() -> _Tables:
