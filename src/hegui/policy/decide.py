@@ -152,43 +152,48 @@ class _Judged:
     note: str = ""
 
 
-_SPEC_CACHE: dict[tuple[int, str], tuple[CompiledRule, int]] = {}
+_CANDIDATES: dict[tuple[int, str], tuple[tuple[CompiledRule, ...], tuple[tuple[int, CompiledRule, int], ...]]] = {}
 
 
-def _specificity(rule: CompiledRule, code: str) -> int:
-    """``rule.pattern_specificity_for(code)``, memoised (rules are immutable; the rule is kept alive with its entry)."""
-    key = (id(rule), code)
-    hit = _SPEC_CACHE.get(key)
-    if hit is not None and hit[0] is rule:
+def _candidates(rules: tuple[CompiledRule, ...], code: str) -> tuple[tuple[int, CompiledRule, int], ...]:
+    """``(index, rule, specificity)`` of the rules whose patterns match ``code``, memoised per rule set.
+
+    Rules are immutable and the memo keeps the rule tuple alive beside its entry, so an ``id()`` is never
+    mistaken for another rule set's.
+    """
+    key = (id(rules), code)
+    hit = _CANDIDATES.get(key)
+    if hit is not None and hit[0] is rules:
         return hit[1]
-    spec = rule.pattern_specificity_for(code)
-    if len(_SPEC_CACHE) > 100_000:
-        _SPEC_CACHE.clear()
-    _SPEC_CACHE[key] = (rule, spec)
-    return spec
-
-
-def _basic_match(rule: CompiledRule, f: Finding, code: str) -> int:
-    """The rule's specificity for this finding, or -1 when it does not match (ignoring ``min_count``)."""
-    spec = _specificity(rule, code)
-    if spec < 0:
-        return -1
-    if f.severity < rule.min_severity or f.score < rule.min_score:
-        return -1
-    if rule.detectors is not None and f.detector not in rule.detectors:
-        return -1
-    return spec
+    found = tuple(
+        (k, r, spec) for k, r in enumerate(rules) if (spec := r.pattern_specificity_for(code)) >= 0
+    )
+    if len(_CANDIDATES) > 50_000:
+        _CANDIDATES.clear()
+    _CANDIDATES[key] = (rules, found)
+    return found
 
 
 def _judge(findings: Sequence[Finding], codes: Sequence[str], rules: Sequence[CompiledRule]) -> list[_Judged]:
-    specs = [[_basic_match(r, f, c) for f, c in zip(findings, codes, strict=True)] for r in rules]
-    counts = [sum(1 for s in row if s >= 0) for row in specs]
+    rule_set = tuple(rules)
+    # for each finding, the rules that match it (ignoring min_count), with their specificity
+    matches: list[list[tuple[int, CompiledRule, int]]] = []
+    counts: Counter[int] = Counter()
+    for f, code in zip(findings, codes, strict=True):
+        row = [
+            (k, r, spec)
+            for k, r, spec in _candidates(rule_set, code)
+            if not (f.severity < r.min_severity or f.score < r.min_score)
+            and (r.detectors is None or f.detector in r.detectors)
+        ]
+        for k, _r, _s in row:
+            counts[k] += 1
+        matches.append(row)
     judged: list[_Judged] = []
-    for j, (f, code) in enumerate(zip(findings, codes, strict=True)):
+    for f, code, row in zip(findings, codes, matches, strict=True):
         best: tuple[tuple[int, int, Action, RiskLevel], CompiledRule] | None = None
-        for k, rule in enumerate(rules):
-            spec = specs[k][j]
-            if spec < 0 or counts[k] < rule.min_count:
+        for k, rule, spec in row:
+            if counts[k] < rule.min_count:
                 continue
             level = rule.level if rule.level is not None else (
                 RiskLevel.NONE if rule.action is Action.PASS else _severity_level(f.severity)
