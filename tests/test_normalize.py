@@ -127,3 +127,26 @@ def test_spans_are_in_bounds_and_ordered(norm: Normalizer, raw: str) -> None:
 def test_idempotent(norm: Normalizer, raw: str) -> None:
     once = norm.normalize(raw).text
     assert norm.normalize(once).text == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(text_strategy)
+def test_utf8_form_matches_str_form(norm: Normalizer, slow: Normalizer, raw: str) -> None:
+    for n in (norm, slow):
+        nt, nb = n.normalize(raw), n.normalize_utf8(raw)
+        assert nb.data == nt.text.encode("utf-8")
+        assert nb.text == nt.text
+        # every character's byte span maps to the same original span as the character itself
+        pos = 0
+        for i, ch in enumerate(nt.text):
+            width = len(ch.encode("utf-8"))
+            assert nb.orig_span(pos, pos + width) == nt.orig_span(i, i + 1)
+            pos += width
+
+
+def test_utf8_span_example(norm: Normalizer) -> None:
+    raw = "你好，色.情情情网站 abc"
+    nb = norm.normalize_utf8(raw)
+    i = nb.data.index("色情".encode())
+    s, e = nb.orig_span(i, i + len("色情".encode()))
+    assert raw[s:e] == "色.情情情"

@@ -50,34 +50,14 @@ set_table(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-static PyObject *
-normalize(PyObject *self, PyObject *args)
+/* The normalising loop shared by normalize() and normalize_utf8(). Writes up to n characters into out,
+ * with their original start (idx) and end (end) indexes; returns the output length. */
+static Py_ssize_t
+norm_core(PyObject *text, const uint32_t *table, int collapse, Py_UCS4 *out, int64_t *idx, int64_t *end)
 {
-    PyObject *text;
-    int slot, collapse;
-    if (!PyArg_ParseTuple(args, "Uip", &text, &slot, &collapse))
-        return NULL;
-    if (slot < 0 || slot > 1 || !tables_set[slot]) {
-        PyErr_SetString(PyExc_RuntimeError, "normalisation table not loaded");
-        return NULL;
-    }
-    const uint32_t *table = (const uint32_t *)tables[slot].buf;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-
-    Py_UCS4 *out = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(Py_UCS4));
-    PyObject *idx_bytes = PyBytes_FromStringAndSize(NULL, (n > 0 ? n : 1) * (Py_ssize_t)sizeof(int64_t));
-    PyObject *end_bytes = PyBytes_FromStringAndSize(NULL, (n > 0 ? n : 1) * (Py_ssize_t)sizeof(int64_t));
-    if (!out || !idx_bytes || !end_bytes) {
-        PyMem_Free(out);
-        Py_XDECREF(idx_bytes);
-        Py_XDECREF(end_bytes);
-        return PyErr_NoMemory();
-    }
-    int64_t *idx = (int64_t *)PyBytes_AS_STRING(idx_bytes);
-    int64_t *end = (int64_t *)PyBytes_AS_STRING(end_bytes);
-
     Py_ssize_t m = 0;          /* output length */
     Py_ssize_t pending = -1;   /* first noise index since the last kept character */
     int have_soft = 0;         /* the pending run holds soft noise (not only hard) */
@@ -126,17 +106,47 @@ normalize(PyObject *self, PyObject *args)
         m++;
         last_alnum = alnum;
     }
+    return m;
+}
 
-    PyObject *res_text = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, m);
-    PyMem_Free(out);
-    if (!res_text) {
-        Py_DECREF(idx_bytes);
-        Py_DECREF(end_bytes);
+static const uint32_t *
+get_table(int slot)
+{
+    if (slot < 0 || slot > 1 || !tables_set[slot]) {
+        PyErr_SetString(PyExc_RuntimeError, "normalisation table not loaded");
         return NULL;
     }
-    if (_PyBytes_Resize(&idx_bytes, (m > 0 ? m : 0) * (Py_ssize_t)sizeof(int64_t)) < 0 ||
-        _PyBytes_Resize(&end_bytes, (m > 0 ? m : 0) * (Py_ssize_t)sizeof(int64_t)) < 0) {
-        Py_DECREF(res_text);
+    return (const uint32_t *)tables[slot].buf;
+}
+
+static PyObject *
+normalize(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    int slot, collapse;
+    if (!PyArg_ParseTuple(args, "Uip", &text, &slot, &collapse))
+        return NULL;
+    const uint32_t *table = get_table(slot);
+    if (!table)
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t cap = n > 0 ? n : 1;
+    Py_UCS4 *out = PyMem_Malloc((size_t)cap * sizeof(Py_UCS4));
+    PyObject *idx_bytes = PyBytes_FromStringAndSize(NULL, cap * (Py_ssize_t)sizeof(int64_t));
+    PyObject *end_bytes = PyBytes_FromStringAndSize(NULL, cap * (Py_ssize_t)sizeof(int64_t));
+    if (!out || !idx_bytes || !end_bytes) {
+        PyMem_Free(out);
+        Py_XDECREF(idx_bytes);
+        Py_XDECREF(end_bytes);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t m = norm_core(text, table, collapse, out, (int64_t *)PyBytes_AS_STRING(idx_bytes),
+                             (int64_t *)PyBytes_AS_STRING(end_bytes));
+    PyObject *res_text = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, m);
+    PyMem_Free(out);
+    if (!res_text || _PyBytes_Resize(&idx_bytes, m * (Py_ssize_t)sizeof(int64_t)) < 0 ||
+        _PyBytes_Resize(&end_bytes, m * (Py_ssize_t)sizeof(int64_t)) < 0) {
+        Py_XDECREF(res_text);
         Py_XDECREF(idx_bytes);
         Py_XDECREF(end_bytes);
         return NULL;
@@ -144,8 +154,154 @@ normalize(PyObject *self, PyObject *args)
     return Py_BuildValue("(NNN)", res_text, idx_bytes, end_bytes);
 }
 
+/* normalize_utf8(text, slot, collapse) -> (utf8_bytes, start_bytes, end_bytes)
+ * The same normalisation, written as UTF-8, with the original start and end index of the character each
+ * output BYTE belongs to (int64). Lets a byte-level matcher run without building a str or converting
+ * offsets. */
+static PyObject *
+normalize_utf8(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    int slot, collapse;
+    if (!PyArg_ParseTuple(args, "Uip", &text, &slot, &collapse))
+        return NULL;
+    const uint32_t *table = get_table(slot);
+    if (!table)
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t cap = n > 0 ? n : 1;
+    Py_UCS4 *out = PyMem_Malloc((size_t)cap * sizeof(Py_UCS4));
+    int64_t *idx = PyMem_Malloc((size_t)cap * sizeof(int64_t));
+    int64_t *end = PyMem_Malloc((size_t)cap * sizeof(int64_t));
+    if (!out || !idx || !end) {
+        PyMem_Free(out);
+        PyMem_Free(idx);
+        PyMem_Free(end);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t m = norm_core(text, table, collapse, out, idx, end);
+    Py_ssize_t nb = 0;
+    for (Py_ssize_t k = 0; k < m; k++)
+        nb += out[k] < 0x80 ? 1 : out[k] < 0x800 ? 2 : out[k] < 0x10000 ? 3 : 4;
+    PyObject *utf8 = PyBytes_FromStringAndSize(NULL, nb);
+    PyObject *bs = PyBytes_FromStringAndSize(NULL, nb * (Py_ssize_t)sizeof(int64_t));
+    PyObject *be = PyBytes_FromStringAndSize(NULL, nb * (Py_ssize_t)sizeof(int64_t));
+    if (!utf8 || !bs || !be) {
+        PyMem_Free(out);
+        PyMem_Free(idx);
+        PyMem_Free(end);
+        Py_XDECREF(utf8);
+        Py_XDECREF(bs);
+        Py_XDECREF(be);
+        return NULL;
+    }
+    unsigned char *u = (unsigned char *)PyBytes_AS_STRING(utf8);
+    int64_t *ps = (int64_t *)PyBytes_AS_STRING(bs);
+    int64_t *pe = (int64_t *)PyBytes_AS_STRING(be);
+    Py_ssize_t j = 0;
+    for (Py_ssize_t k = 0; k < m; k++) {
+        Py_UCS4 c = out[k];
+        Py_ssize_t j0 = j;
+        if (c < 0x80) {
+            u[j++] = (unsigned char)c;
+        } else if (c < 0x800) {
+            u[j++] = (unsigned char)(0xC0 | (c >> 6));
+            u[j++] = (unsigned char)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            u[j++] = (unsigned char)(0xE0 | (c >> 12));
+            u[j++] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+            u[j++] = (unsigned char)(0x80 | (c & 0x3F));
+        } else {
+            u[j++] = (unsigned char)(0xF0 | (c >> 18));
+            u[j++] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+            u[j++] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+            u[j++] = (unsigned char)(0x80 | (c & 0x3F));
+        }
+        for (Py_ssize_t q = j0; q < j; q++) {
+            ps[q] = idx[k];
+            pe[q] = end[k];
+        }
+    }
+    PyMem_Free(out);
+    PyMem_Free(idx);
+    PyMem_Free(end);
+    return Py_BuildValue("(NNN)", utf8, bs, be);
+}
+
+/*
+ * pii_gate(text) -> (max_number_run, max_digit_run, province_then_capital)
+ * One pass of cheap character classes that tells the PII scanner which of its regular expressions can
+ * possibly match, so texts without long digit runs skip them:
+ *   max_number_run: longest run of ASCII/full-width digits and the separators ' ', '-', U+FF0D;
+ *   max_digit_run:  longest run of ASCII/full-width digits;
+ *   province_then_capital: a licence-plate province character is followed directly by a plate letter.
+ */
+static const Py_UCS4 PROVINCES[] = {
+    0x4EAC, 0x6D25, 0x6CAA, 0x6E1D, 0x5180, 0x8C6B, 0x4E91, 0x8FBD, 0x9ED1, 0x6E58, 0x7696,
+    0x9C81, 0x65B0, 0x82CF, 0x6D59, 0x8D63, 0x9102, 0x6842, 0x7518, 0x664B, 0x8499, 0x9655,
+    0x5409, 0x95FD, 0x8D35, 0x7CA4, 0x9752, 0x85CF, 0x5DDD, 0x5B81, 0x743C};
+
+static int
+is_province(Py_UCS4 c)
+{
+    for (size_t k = 0; k < sizeof(PROVINCES) / sizeof(PROVINCES[0]); k++)
+        if (PROVINCES[k] == c)
+            return 1;
+    return 0;
+}
+
+#define GATE_LOOP(TYPE)                                                                           \
+    do {                                                                                          \
+        const TYPE *p = (const TYPE *)data;                                                       \
+        Py_UCS4 prev = 0;                                                                         \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                      \
+            Py_UCS4 c = p[i];                                                                     \
+            if ((c >= '0' && c <= '9') || (c >= 0xFF10 && c <= 0xFF19)) {                        \
+                if (++num > best_num)                                                             \
+                    best_num = num;                                                               \
+                if (++dig > best_dig)                                                             \
+                    best_dig = dig;                                                               \
+            } else {                                                                              \
+                dig = 0;                                                                          \
+                if (c == ' ' || c == '-' || c == 0xFF0D) {                                        \
+                    if (++num > best_num)                                                         \
+                        best_num = num;                                                           \
+                } else {                                                                          \
+                    num = 0;                                                                      \
+                    if (c >= 'A' && c <= 'Z' && c != 'I' && c != 'O' && prev >= 0x4E00 && !plate) \
+                        plate = is_province(prev);                                                \
+                }                                                                                 \
+            }                                                                                     \
+            prev = c;                                                                             \
+        }                                                                                         \
+    } while (0)
+
+static PyObject *
+pii_gate(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text))
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t num = 0, best_num = 0, dig = 0, best_dig = 0;
+    int plate = 0;
+    if (kind == PyUnicode_1BYTE_KIND)
+        GATE_LOOP(Py_UCS1);
+    else if (kind == PyUnicode_2BYTE_KIND)
+        GATE_LOOP(Py_UCS2);
+    else
+        GATE_LOOP(Py_UCS4);
+    return Py_BuildValue("(nni)", best_num, best_dig, plate);
+}
+
 static PyMethodDef methods[] = {
+    {"pii_gate", pii_gate, METH_VARARGS,
+     "pii_gate(text) -> (max_number_run, max_digit_run, province_then_capital): which PII patterns can match."},
     {"set_table", set_table, METH_VARARGS, "set_table(slot, buffer): install a packed normalisation table."},
+    {"normalize_utf8", normalize_utf8, METH_VARARGS,
+     "normalize_utf8(text, slot, collapse) -> (utf8, start_bytes, end_bytes): int64 original start/end per byte."},
     {"normalize", normalize, METH_VARARGS,
      "normalize(text, slot, collapse) -> (text, index_bytes, end_bytes): int64 original start/end per character."},
     {NULL, NULL, 0, NULL},

@@ -11,32 +11,27 @@ from typing import Any
 class _OrderedStrEnum(StrEnum):
     """A str enum whose members compare by declaration order (for severities and actions)."""
 
-    def _rank(self) -> int:
-        ranks: dict[Any, int] | None = type(self).__dict__.get("_ranks_cache")
-        if ranks is None:
-            ranks = {m: i for i, m in enumerate(type(self))}
-            type.__setattr__(type(self), "_ranks_cache", ranks)
-        return ranks[self]
-
+    # Members compare by declaration order (``_sort_order_``, set by ``enum`` for every member): a plain
+    # attribute read, since decisions compare severities and actions in their hot loop.
     def __lt__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self._rank() < other._rank()  # type: ignore[attr-defined]
+        return self._sort_order_ < other._sort_order_  # type: ignore[attr-defined,no-any-return]
 
     def __le__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self._rank() <= other._rank()  # type: ignore[attr-defined]
+        return self._sort_order_ <= other._sort_order_  # type: ignore[attr-defined,no-any-return]
 
     def __gt__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self._rank() > other._rank()  # type: ignore[attr-defined]
+        return self._sort_order_ > other._sort_order_  # type: ignore[attr-defined,no-any-return]
 
     def __ge__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self._rank() >= other._rank()  # type: ignore[attr-defined]
+        return self._sort_order_ >= other._sort_order_  # type: ignore[attr-defined,no-any-return]
 
     def __str__(self) -> str:
         return str(self.value)

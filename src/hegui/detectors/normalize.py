@@ -69,6 +69,36 @@ class NormalizedText:
         return self.text == self.original
 
 
+class NormalizedBytes:
+    """A normalised text as UTF-8 bytes, with the original start and end of the character behind each byte.
+
+    What byte-level matchers use: no ``str`` is built and no offsets are converted. ``orig_span`` takes a
+    half-open BYTE span of :attr:`data`. :attr:`text` decodes on first use.
+    """
+
+    __slots__ = ("_ends", "_starts", "_text", "data", "original")
+
+    def __init__(self, original: str, data: bytes, starts: Any, ends: Any) -> None:
+        self.original = original
+        self.data = data
+        self._starts = starts  # indexable by byte position -> int (memoryview 'q' or array)
+        self._ends = ends
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.data.decode("utf-8")
+        return self._text
+
+    def orig_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a half-open byte span of :attr:`data` to the span of the original text it covers."""
+        if end <= start:
+            pos = int(self._starts[start]) if start < len(self.data) else len(self.original)
+            return pos, pos
+        return int(self._starts[start]), int(self._ends[end - 1])
+
+
 class _Tables:
     """The loaded lookup tables (shared by every Normalizer in the process)."""
 
@@ -223,6 +253,25 @@ class Normalizer:
                 return NormalizedText(text, normalized, index.astype(np.int64, copy=False), ends_kept)
         normalized = out.tobytes().decode("utf-32-le", "surrogatepass")
         return NormalizedText(text, normalized, index.astype(np.int64, copy=False))
+
+    def normalize_utf8(self, text: str) -> NormalizedBytes:
+        """The same normalisation as :meth:`normalize`, as UTF-8 bytes with a per-byte offset map."""
+        if self._t is None:
+            self.load()
+        if self._native is not None:
+            data, starts, ends = self._native.normalize_utf8(text, 1 if self.homophones else 0, self.collapse_repeats)
+            return NormalizedBytes(text, data, memoryview(starts).cast("q"), memoryview(ends).cast("q"))
+        nt = self._normalize_numpy(text)
+        data = nt.text.encode("utf-8")
+        if len(data) == len(nt.text):  # ASCII: one byte a character
+            starts_a = nt.index
+        else:
+            cps = np.frombuffer(nt.text.encode("utf-32-le"), dtype=np.uint32)
+            lens = 1 + (cps >= 0x80) + (cps >= 0x800) + (cps >= 0x10000)
+            starts_a = np.repeat(nt.index, lens)
+        char_ends = nt.ends if nt.ends is not None else nt.index + 1
+        ends_a = char_ends if len(data) == len(nt.text) else np.repeat(char_ends, lens)
+        return NormalizedBytes(text, data, starts_a.tolist(), ends_a.tolist())
 
     def normalize_term(self, term: str) -> str:
         """The same transform, for a library term (so text and library meet)."""

@@ -138,8 +138,11 @@ def _canonical(code: str) -> str:
         return code  # a detector bug; only "*" rules can match it
 
 
+_LEVEL_OF: Final[dict[str, RiskLevel]] = {s.value: RiskLevel(s.value) for s in Severity}
+
+
 def _severity_level(severity: Severity) -> RiskLevel:
-    return RiskLevel(severity.value)
+    return _LEVEL_OF[severity.value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -300,4 +300,4 @@ class LexiconDetector(Detector):
             assert st is not None
         if not text:
             return []
-        return st.compiled.scan(self._normalizer.normalize(text))
+        return st.compiled.scan(self._normalizer.normalize_utf8(text))

@@ -29,6 +29,8 @@ BOUND_L: Final = 8  # starts with an ASCII letter/digit: needs a word boundary b
 BOUND_R: Final = 16  # ends with an ASCII letter/digit: needs a word boundary after it
 
 _WORD: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+# the same, as byte values: the automata run on UTF-8, where a byte < 0x80 is always a whole ASCII character
+_WORD_B: Final = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _SEV_RANK: Final = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2}
 
 
@@ -42,10 +44,11 @@ def _bounds(norm: str) -> int:
 
 
 class NormalizedLike(Protocol):
-    """What the matcher needs from :class:`hegui.detectors.normalize.NormalizedText`."""
+    """What the matcher needs from :class:`hegui.detectors.normalize.NormalizedBytes`: the normalised text as
+    UTF-8 and a map from a byte span to the original text's span."""
 
     @property
-    def text(self) -> str: ...
+    def data(self) -> bytes: ...
 
     def orig_span(self, start: int, end: int) -> tuple[int, int]: ...
 
@@ -204,8 +207,11 @@ class CompiledLexicon:
             a: {b: tuple(v) for b, v in d.items()} for a, d in pair_index.items()
         }
         std = ahocorasick_rs.MatchKind.Standard
-        self._ac: Any = ahocorasick_rs.AhoCorasick(patterns, matchkind=std) if patterns else None
-        self._pac: Any = ahocorasick_rs.AhoCorasick(part_patterns, matchkind=std) if part_patterns else None
+        # Byte automata over UTF-8: the normaliser writes UTF-8 directly, so no str is built and no byte offset is
+        # converted to a character offset. UTF-8 is self-synchronising: a pattern only matches at character starts.
+        bac = ahocorasick_rs.BytesAhoCorasick
+        self._ac: Any = bac([p.encode() for p in patterns], matchkind=std) if patterns else None
+        self._pac: Any = bac([p.encode() for p in part_patterns], matchkind=std) if part_patterns else None
         self.stats = CompileStats(
             patterns=len(patterns) + len(part_patterns),
             terms=n_terms,
@@ -219,11 +225,16 @@ class CompiledLexicon:
         the normalised text, after boundary and allow-list filtering (for tools; :meth:`scan` is the fast path)."""
         if self._ac is None:
             return []
-        terms, _anchored, allow = self._filter(ntext, self._ac.find_matches_as_indexes(ntext, overlapping=True))
-        return sorted(terms + [(-1, a0, a1) for a0, a1 in allow])
+        data = ntext.encode("utf-8")
+        terms, _anchored, allow = self._filter(data, self._ac.find_matches_as_indexes(data, overlapping=True))
+
+        def char(b: int) -> int:
+            return len(data[:b].decode("utf-8"))
+
+        return sorted([(p, char(a), char(b)) for p, a, b in terms] + [(-1, char(a0), char(a1)) for a0, a1 in allow])
 
     def _filter(
-        self, s: str, hits: Sequence[tuple[int, int, int]]
+        self, s: bytes, hits: Sequence[tuple[int, int, int]]
     ) -> tuple[list[tuple[int, int, int]], bool, list[tuple[int, int]]]:
         flags = self._flags
         terms: list[tuple[int, int, int]] = []
@@ -235,9 +246,9 @@ class CompiledLexicon:
             if f == TERM:  # the common case: a plain CJK term
                 terms.append(h)
                 continue
-            if f & BOUND_L and h[1] > 0 and s[h[1] - 1] in _WORD:
+            if f & BOUND_L and h[1] > 0 and s[h[1] - 1] in _WORD_B:
                 continue
-            if f & BOUND_R and h[2] < n and s[h[2]] in _WORD:
+            if f & BOUND_R and h[2] < n and s[h[2]] in _WORD_B:
                 continue
             if f & TERM:
                 terms.append(h)
@@ -254,7 +265,7 @@ class CompiledLexicon:
         ac = self._ac
         if ac is None:
             return []
-        s = nt.text
+        s = nt.data
         hits = ac.find_matches_as_indexes(s, overlapping=True)
         if not hits:
             return []
@@ -290,7 +301,7 @@ class CompiledLexicon:
         return cand
 
     def _eval_rules(
-        self, s: str, allow: list[tuple[int, int]], orig: Callable[[int, int], tuple[int, int]]
+        self, s: bytes, allow: list[tuple[int, int]], orig: Callable[[int, int], tuple[int, int]]
     ) -> list[Finding]:
         phits = self._pac.find_matches_as_indexes(s, overlapping=True)
         # first occurrence of each part, ignoring boundaries and the allow-list: a superset of the valid parts,
@@ -308,9 +319,9 @@ class CompiledLexicon:
                     continue
                 f = pflags[pid]
                 if f:
-                    if f & BOUND_L and st > 0 and s[st - 1] in _WORD:
+                    if f & BOUND_L and st > 0 and s[st - 1] in _WORD_B:
                         continue
-                    if f & BOUND_R and en < n and s[en] in _WORD:
+                    if f & BOUND_R and en < n and s[en] in _WORD_B:
                         continue
                 if allow and any(a0 <= st and en <= a1 for a0, a1 in allow):
                     continue

@@ -18,7 +18,9 @@ Design (see docs/pii.md):
 from __future__ import annotations
 
 import datetime as _dt
+import importlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -212,6 +214,21 @@ _MAX_LAYOUT = max(len(k) for k in _LAYOUTS)
 _LAYOUT_STARTS = frozenset(k[0] for k in _LAYOUTS)
 
 
+def _native_gate() -> Callable[[str], tuple[int, int, int]] | None:
+    try:
+        mod = importlib.import_module("hegui._native")
+    except ImportError:  # the C accelerator was not built: run every pattern
+        return None
+    gate: Callable[[str], tuple[int, int, int]] = mod.pii_gate
+    return gate
+
+
+# The shortest runs the patterns need: a number token looks ahead over 10 digit/separator characters; a passport
+# is E/G and 8 digits, or E, a letter and 7 digits; a plate is a province character directly followed by a capital.
+_MIN_NUMBER_RUN = 10
+_MIN_PASSPORT_DIGITS = 7
+
+
 class Scanner:
     """Finds PII spans. Stateless apart from the region table; safe to share between threads."""
 
@@ -220,12 +237,21 @@ class Scanner:
         self.types = frozenset(PII_TYPES) if types is None else types
         self._numbers = bool(self.types & {"id_card", "mobile", "bank_card"})
         self._p = patterns()
+        self._gate = _native_gate()
 
     def scan(self, text: str, today: _dt.date | None = None) -> list[Hit]:
         hits: list[Hit] = []
         types = self.types
         p = self._p
-        if self._numbers:
+        # One cheap C pass says which patterns can match at all (most text has no 10-character digit run).
+        if self._gate is not None:
+            num_run, digit_run, province_capital = self._gate(text)
+            scan_numbers = num_run >= _MIN_NUMBER_RUN
+            scan_passport = digit_run >= _MIN_PASSPORT_DIGITS
+            scan_plate = bool(province_capital)
+        else:
+            scan_numbers = scan_passport = scan_plate = True
+        if self._numbers and scan_numbers:
             day = today
             for m in p.number.finditer(text):
                 if day is None:
@@ -235,13 +261,13 @@ class Scanner:
                 hits = [h for h in hits if h.kind in types]
         if "email" in types and ("@" in text or "＠" in text):
             self._emails(text, hits)
-        if "passport" in types:
+        if "passport" in types and scan_passport:
             for m in p.passport.finditer(text):
                 s, e = m.span()
                 window = text[max(0, s - PASSPORT_WINDOW_BEFORE) : e + PASSPORT_WINDOW_AFTER]
                 kw = p.passport_keyword.search(window) is not None
                 hits.append(Hit("passport", s, e, SCORE_PASSPORT_KEYWORD if kw else SCORE_PASSPORT, (("keyword", kw),)))
-        if "plate" in types:
+        if "plate" in types and scan_plate:
             for m in p.plate.finditer(text):
                 body = m.group()[2:].lstrip("·•・.- ")
                 if len(body) == 5 and body[-1] not in _PLATE_SPECIAL:
