@@ -29,6 +29,7 @@ SPEED_IDS = {
     "baseline.pii_regex.docs_mbps",
     "hegui.pii.docs_mbps",
     "hegui.pipeline.docs_mbps",
+    "hegui.check.docs_mbps",
     "latency.raw_ahocorasick_rs.p50_us",
     "latency.raw_ahocorasick_rs.p99_us",
     "latency.lexicon.p50_us",

@@ -138,11 +138,12 @@ def _canonical(code: str) -> str:
         return code  # a detector bug; only "*" rules can match it
 
 
-_LEVEL_OF: Final[dict[str, RiskLevel]] = {s.value: RiskLevel(s.value) for s in Severity}
+# indexed by Severity._sort_order_ (a plain attribute; .value goes through a descriptor)
+_LEVEL_OF: Final[tuple[RiskLevel, ...]] = tuple(RiskLevel(s.value) for s in Severity)
 
 
 def _severity_level(severity: Severity) -> RiskLevel:
-    return _LEVEL_OF[severity.value]
+    return _LEVEL_OF[severity._sort_order_]  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
