@@ -205,3 +205,18 @@ def test_id_check_command() -> None:
     assert run("id-check", "11010519491231002X")[0] == 0
     code, _out, _ = run("id-check", "110105194912310021")
     assert code == 1
+
+
+def test_output_gets_normal_permissions(tmp_path: Path, config: Path) -> None:
+    import os
+    import stat
+
+    src = tmp_path / "in.txt"
+    src.write_text("你好\n", encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    old = os.umask(0o022)
+    try:
+        assert run("scan", "--input", str(src), "--output", str(out), "--config", str(config))[0] == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644

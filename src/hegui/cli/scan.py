@@ -173,6 +173,9 @@ def _close_output(out: IO[str], tmp: str | None, path: str, ok: bool) -> None:
         return
     out.close()
     if ok:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; the result gets the usual permissions
         os.replace(tmp, path)
     else:
         with contextlib.suppress(FileNotFoundError):
