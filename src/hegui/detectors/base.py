@@ -5,6 +5,8 @@ A detector has a cheap constructor, an explicit :meth:`Detector.load`, and ``det
 
 from __future__ import annotations
 
+import abc
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -22,7 +24,7 @@ class DetectContext:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-class Detector:
+class Detector(abc.ABC):
     """Base class. Subclasses set ``name`` and implement :meth:`detect`."""
 
     name: ClassVar[str] = ""
@@ -43,8 +45,9 @@ class Detector:
         """Load heavy resources (automata, models). Idempotent."""
         self._loaded = True
 
+    @abc.abstractmethod
     def detect(self, text: str, ctx: DetectContext) -> list[Finding]:
-        raise NotImplementedError  # abstract
+        """Findings in ``text`` with spans in ``text``; raise on failure (never return [] for a check that failed)."""
 
 
 _REGISTRY: dict[str, type[Detector]] = {}
