@@ -74,6 +74,12 @@ class Moderator:
         assessment = self.engine.assess(text, st, lang=lang or "zh")
         return decide(assessment, st, self.policy, text=text, lang=lang, redactor=self._redactor(text, lang))
 
+    async def acheck(self, text: str, stage: Stage | str = Stage.INPUT, *, lang: str | None = None) -> Decision:
+        """:meth:`check` for an event loop (network detectors run concurrently under the engine's deadline)."""
+        st = _stage(stage)
+        assessment = await self.engine.aassess(text, st, lang=lang or "zh")
+        return decide(assessment, st, self.policy, text=text, lang=lang, redactor=self._redactor(text, lang))
+
     def _redactor(self, text: str, lang: str | None) -> Redactor:
         """Masks PII the way people read it (138****5678, 110***********002X); tags when the policy says label."""
         mode: RedactMode = "tag" if self.policy.redaction.mode == "label" else "mask"
