@@ -6,7 +6,6 @@ A detector has a cheap constructor, an explicit :meth:`Detector.load`, and ``det
 from __future__ import annotations
 
 import abc
-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
