@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hegui-installed
 
-.PHONY: install run test lint bench tables clean
+.PHONY: install run test test-guard-local lint bench tables clean
 
 $(STAMP): pyproject.toml setup.py src/hegui/_native.c
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,6 +33,11 @@ lint: install
 ## test: set up, lint, and run the whole suite
 test: lint
 	$(BIN)/pytest -q
+
+## test-guard-local: the local transformers guard-model path (installs the CPU build of torch and transformers)
+test-guard-local: install
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0' 'transformers>=4.51'
+	$(BIN)/pytest -q tests/test_guard_model_transformers.py
 
 ## bench: speed and quality figures -> bench/results.json and a table
 bench: install

@@ -78,6 +78,11 @@ def _builtin(name: str) -> type[Detector]:
 
         pii: type[Detector] = PIIDetector
         return pii
+    if name == "guard_model":
+        from hegui.detectors.guard_model.detector import GuardModelDetector
+
+        guard: type[Detector] = GuardModelDetector
+        return guard
     raise KeyError(name)
 
 
@@ -87,7 +92,7 @@ def get_detector_class(name: str) -> type[Detector]:
     try:
         return _builtin(name)
     except KeyError:
-        known = sorted({*_REGISTRY, "lexicon", "pii"})
+        known = sorted({*_REGISTRY, "lexicon", "pii", "guard_model"})
         raise ConfigError(
             f"unknown detector {name!r}; known: {', '.join(known)}",
             f"未知检测器 {name!r}；可用：{', '.join(known)}",
