@@ -46,6 +46,7 @@ def cli() -> None:
     内容审核 / moderation:   hegui check "文本"      hegui scan --input F --output O
     身份证校验 / ID check:    hegui id-check NUMBER
     词库 / word library:      hegui lexicon coverage
+    分类模型 / classifier:    hegui train --data ../shared/data --output DIR
     """
 
 
@@ -53,8 +54,9 @@ def _register() -> None:
     from hegui.cli.check import check, id_check
     from hegui.cli.lexicon import lexicon
     from hegui.cli.scan import scan
+    from hegui.cli.train import train
 
-    for command in (check, id_check, scan, lexicon):
+    for command in (check, id_check, scan, lexicon, train):
         cli.add_command(command)
 
 

@@ -83,6 +83,21 @@ def _builtin(name: str) -> type[Detector]:
 
         guard: type[Detector] = GuardModelDetector
         return guard
+    if name == "similar":
+        from hegui.detectors.similar.detector import SimilarTextDetector
+
+        similar: type[Detector] = SimilarTextDetector
+        return similar
+    if name == "protected_works":
+        from hegui.detectors.similar.protected import ProtectedWorksDetector
+
+        works: type[Detector] = ProtectedWorksDetector
+        return works
+    if name == "classifier":
+        from hegui.detectors.classifier.detector import ClassifierDetector
+
+        clf: type[Detector] = ClassifierDetector
+        return clf
     raise KeyError(name)
 
 
@@ -92,7 +107,7 @@ def get_detector_class(name: str) -> type[Detector]:
     try:
         return _builtin(name)
     except KeyError:
-        known = sorted({*_REGISTRY, "lexicon", "pii", "guard_model"})
+        known = sorted({*_REGISTRY, "lexicon", "pii", "guard_model", "similar", "protected_works", "classifier"})
         raise ConfigError(
             f"unknown detector {name!r}; known: {', '.join(known)}",
             f"未知检测器 {name!r}；可用：{', '.join(known)}",
