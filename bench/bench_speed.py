@@ -675,3 +675,29 @@ def profile_pipeline(moderator: Any, docs: Sequence[str], max_bytes: int, top: i
         if len(cum) >= top:
             break
     return {"docs": len(sel), "bytes": size, "total_s": total, "top": rows, "top_cumulative": cum}
+
+
+def combined_latency(moderator: Any, short: Sequence[str], runs: int) -> list[dict[str, Any]]:
+    """Issue 3's figure: per-text latency of the combined engine (lexicon + PII + classifier + similar-text)
+    through ``Moderator.check`` on the 200-character texts (goal: p99 ≤ 5 ms on one core)."""
+    lat = latency_runs(lambda t: moderator.check(t, stage="input"), short, runs)
+    names = "+".join(d.name for d in moderator.detectors)
+    return [
+        figure(
+            "latency.combined.p50_us",
+            f"hegui combined engine ({names}) Moderator.check, 200 chars, p50",
+            lat["p50_us"],
+            "µs",
+            higher_is_better=False,
+            runs=lat["p50_runs"],
+        ),
+        figure(
+            "latency.combined.p99_us",
+            f"hegui combined engine ({names}) Moderator.check, 200 chars, p99",
+            lat["p99_us"],
+            "µs",
+            higher_is_better=False,
+            goal={"on": "value", "op": "<=", "target": 5000.0, "text": "≤ 5 ms"},
+            runs=lat["p99_runs"],
+        ),
+    ]

@@ -47,7 +47,11 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def _config_file(tmp: Path, name: str, library: str | None, homophones: bool) -> Path:
+CORE = ("lexicon", "pii")  # issue 2's "full pipeline": normalise + match + allow-list + PII
+COMBINED = ("lexicon", "pii", "classifier", "similar")  # issue 3's combined engine (the shipped default)
+
+
+def _config_file(tmp: Path, name: str, library: str | None, homophones: bool, detectors: tuple[str, ...]) -> Path:
     """A hegui config file with the lexicon's params (what a deployment would write)."""
     params: dict[str, Any] = {}
     if homophones:
@@ -55,18 +59,34 @@ def _config_file(tmp: Path, name: str, library: str | None, homophones: bool) ->
     if library:
         params["paths"] = [str(Path(library).resolve())]
         params["include_default"] = False
-    cfg = {"moderation": {"detectors": [{"name": "lexicon", "params": params}, {"name": "pii"}]}}
+    dets: list[dict[str, Any]] = [{"name": "lexicon", "params": params}]
+    dets += [{"name": d} for d in detectors if d != "lexicon"]
+    cfg = {"moderation": {"detectors": dets}}
     p = tmp / f"{name}.yaml"
     p.write_text(json.dumps(cfg, ensure_ascii=False), encoding="utf-8")  # JSON is YAML
     return p
 
 
-def build_moderator(tmp: Path, name: str, library: str | None, homophones: bool) -> Any:
+def build_moderator(
+    tmp: Path, name: str, library: str | None, homophones: bool, detectors: tuple[str, ...] = CORE
+) -> Any:
     from hegui import Moderator
 
-    if not library and not homophones:
-        return Moderator.from_config(None)
-    return Moderator.from_config(_config_file(tmp, name, library, homophones))
+    return Moderator.from_config(_config_file(tmp, name, library, homophones, detectors))
+
+
+def _refusal_summary(r: dict[str, Any]) -> dict[str, Any]:
+    """The refusal detector's headline figures from bench_refusal.py's JSON."""
+    out: dict[str, Any] = {}
+    for name, v in r.get("sets", {}).items():
+        if name in ("xstest/test", "zh/test"):
+            for k in ("binary_accuracy", "three_way_accuracy", "n"):
+                if k in v:
+                    out[f"{name} {k}"] = v[k]
+    out["goal: XSTest held-out 2-way accuracy ≥ 95 %"] = (
+        "met" if r.get("sets", {}).get("xstest/test", {}).get("binary_accuracy", 0) >= 0.95 else "not met"
+    )
+    return out
 
 
 def wait_for_hegui(timeout: float) -> None:
@@ -196,7 +216,50 @@ def main(argv: list[str] | None = None) -> int:
             res["profile"] = profile_pipeline(mod, corpus.docs, p["profile_bytes"])
     res["goals"] = goals
 
+    combined = None
+    try:
+        combined = build_moderator(tmp, "combined", a.library, False, COMBINED)
+    except Exception as exc:  # the learned layers are optional for the speed figures of the core
+        log(f"combined engine unavailable: {type(exc).__name__}: {exc}")
+    if combined is not None and not a.no_speed:
+        from bench_speed import combined_latency
+
+        log("speed: combined engine latency on the short texts ...")
+        figs = combined_latency(combined, corpus.short, p["runs"])
+        res["speed"]["figures"] += figs
+        for f in figs:
+            if f.get("goal"):
+                goals.append({"id": f["id"], "text": f"{f['label']}: {f['goal']['text']}", "met": bool(f["met"]),
+                              "detail": f"{f['value']:.1f} {f['unit']}"})
+    if not a.no_speed:
+        try:
+            import bench_similar
+
+            log("speed: similar-text library with 100,000 entries ...")
+            sim = bench_similar.run(data, quick=a.quick)
+            res["similar_bench"] = sim
+            s_all = sim["similar"]["all"]
+            p_all = sim["protected"]["all"]
+            res["similar"] = {
+                "entries": sim["similar"]["entries"],
+                "build_s": sim["similar"]["build_s"],
+                "rss_mb": sim["similar"]["rss_mb"],
+                "lookup p50 µs (200 chars)": s_all["p50_us"],
+                "lookup p99 µs (200 chars)": s_all["p99_us"],
+                "protected works: output p50 µs": p_all["p50_us"],
+                "protected works: output p99 µs": p_all["p99_us"],
+            }
+            goals.append({
+                "id": "similar.lookup.p99_us",
+                "text": f"similar-text lookup with {sim['similar']['entries']:,} entries, 200 chars, p99: ≤ 5 ms",
+                "met": s_all["p99_us"] <= 5000.0,
+                "detail": f"{s_all['p99_us']:.0f} µs",
+            })
+        except (ImportError, AttributeError) as exc:
+            log(f"similar-text bench unavailable: {exc}")
+
     if not a.no_quality:
+        from bench_layers import render_quality, run_layers
         from bench_quality import Judge, run_quality
 
         judges = {
@@ -204,6 +267,19 @@ def main(argv: list[str] | None = None) -> int:
             "homophones": Judge(build_moderator(tmp, "homophones", a.library, True), "homophones"),
         }
         res["quality"] = run_quality(data, reference, judges, cap=p["cap"], log=log)
+        if combined is not None:
+            layer_judges = {"lexicon+PII": judges["default"], "combined": Judge(combined, "combined")}
+            res["layers"] = run_layers(data, reference, layer_judges, cap=p["cap"], log=log)
+            res["layers"]["engines"] = {"lexicon+PII": " + ".join(CORE), "combined": " + ".join(COMBINED)}
+        try:
+            import bench_refusal
+
+            log("quality: refusal detector ...")
+            ref_json = tmp / "refusal.json"
+            bench_refusal.main(["--data", str(data), "--json", str(ref_json)])
+            res["refusal"] = _refusal_summary(json.loads(ref_json.read_text(encoding="utf-8")))
+        except (ImportError, OSError, ValueError) as exc:
+            log(f"refusal bench unavailable: {exc}")
 
     res["environment"]["loadavg_end"] = list(os.getloadavg())
     res["elapsed_s"] = time.perf_counter() - t_start
@@ -212,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (out / "results.md").write_text(text, encoding="utf-8")
+    if "layers" in res or "refusal" in res:
+        from bench_layers import render_quality
+
+        (out / "quality.md").write_text(render_quality(res), encoding="utf-8")
     print(text)
     log(f"wrote {out / 'results.json'} and {out / 'results.md'} ({res['elapsed_s']:.0f} s)")
     return 0

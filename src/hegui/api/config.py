@@ -30,7 +30,14 @@ class DetectorConfig(BaseModel):
 
 
 def _default_detectors() -> list[DetectorConfig]:
-    return [DetectorConfig(name="lexicon"), DetectorConfig(name="pii")]
+    """The shipped layers: the word library, PII, the n-gram risk classifier and the (initially empty)
+    similar-text library that reported content is added to. Guard models are opt-in (they need a server)."""
+    return [
+        DetectorConfig(name="lexicon"),
+        DetectorConfig(name="pii"),
+        DetectorConfig(name="classifier"),
+        DetectorConfig(name="similar"),
+    ]
 
 
 class ModerationConfig(BaseModel):
