@@ -109,7 +109,11 @@ def test_speed_figures(results: dict[str, Any]) -> None:
             assert f["met"] == (x >= g["target"] if g["op"] == ">=" else x <= g["target"]), f["id"]
     pipe = figs["hegui.pipeline.docs_mbps"]
     fastest = max(figs["raw.ahocorasick_rs.docs_mbps"]["value"], figs["raw.pyahocorasick.docs_mbps"]["value"])
-    assert pipe["baseline_value"] == fastest
+    if "raw.ahocorasick_rs.docs_mbps.interleaved" in figs:  # timed pass by pass beside the pipeline
+        assert figs["raw.ahocorasick_rs.docs_mbps"]["value"] == fastest
+        assert pipe["baseline"] == "raw.ahocorasick_rs.docs_mbps.interleaved"
+    else:
+        assert pipe["baseline_value"] == fastest
     assert figs["latency.pipeline.p99_us"]["value"] >= figs["latency.pipeline.p50_us"]["value"]
     assert sp["raw_agree"] is True  # the two raw Aho-Corasick libraries report the same hits
     m = sp["matchers"]

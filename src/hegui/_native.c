@@ -156,7 +156,7 @@ normalize(PyObject *self, PyObject *args)
 
 /* normalize_utf8(text, slot, collapse) -> (utf8_bytes, start_bytes, end_bytes)
  * The same normalisation, written as UTF-8, with the original start and end index of the character each
- * output BYTE belongs to (int64). Lets a byte-level matcher run without building a str or converting
+ * output BYTE belongs to (int32: texts of 2**31 characters or more are refused). Lets a byte-level matcher run without building a str or converting
  * offsets. */
 static PyObject *
 normalize_utf8(PyObject *self, PyObject *args)
@@ -169,6 +169,10 @@ normalize_utf8(PyObject *self, PyObject *args)
     if (!table)
         return NULL;
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "text too long to normalise (2**31 characters or more)");
+        return NULL;
+    }
     Py_ssize_t cap = n > 0 ? n : 1;
     Py_UCS4 *out = PyMem_Malloc((size_t)cap * sizeof(Py_UCS4));
     int64_t *idx = PyMem_Malloc((size_t)cap * sizeof(int64_t));
@@ -184,8 +188,8 @@ normalize_utf8(PyObject *self, PyObject *args)
     for (Py_ssize_t k = 0; k < m; k++)
         nb += out[k] < 0x80 ? 1 : out[k] < 0x800 ? 2 : out[k] < 0x10000 ? 3 : 4;
     PyObject *utf8 = PyBytes_FromStringAndSize(NULL, nb);
-    PyObject *bs = PyBytes_FromStringAndSize(NULL, nb * (Py_ssize_t)sizeof(int64_t));
-    PyObject *be = PyBytes_FromStringAndSize(NULL, nb * (Py_ssize_t)sizeof(int64_t));
+    PyObject *bs = PyBytes_FromStringAndSize(NULL, nb * (Py_ssize_t)sizeof(int32_t));
+    PyObject *be = PyBytes_FromStringAndSize(NULL, nb * (Py_ssize_t)sizeof(int32_t));
     if (!utf8 || !bs || !be) {
         PyMem_Free(out);
         PyMem_Free(idx);
@@ -196,8 +200,8 @@ normalize_utf8(PyObject *self, PyObject *args)
         return NULL;
     }
     unsigned char *u = (unsigned char *)PyBytes_AS_STRING(utf8);
-    int64_t *ps = (int64_t *)PyBytes_AS_STRING(bs);
-    int64_t *pe = (int64_t *)PyBytes_AS_STRING(be);
+    int32_t *ps = (int32_t *)PyBytes_AS_STRING(bs);
+    int32_t *pe = (int32_t *)PyBytes_AS_STRING(be);
     Py_ssize_t j = 0;
     for (Py_ssize_t k = 0; k < m; k++) {
         Py_UCS4 c = out[k];
@@ -218,8 +222,8 @@ normalize_utf8(PyObject *self, PyObject *args)
             u[j++] = (unsigned char)(0x80 | (c & 0x3F));
         }
         for (Py_ssize_t q = j0; q < j; q++) {
-            ps[q] = idx[k];
-            pe[q] = end[k];
+            ps[q] = (int32_t)idx[k];
+            pe[q] = (int32_t)end[k];
         }
     }
     PyMem_Free(out);
@@ -301,7 +305,7 @@ static PyMethodDef methods[] = {
      "pii_gate(text) -> (max_number_run, max_digit_run, province_then_capital): which PII patterns can match."},
     {"set_table", set_table, METH_VARARGS, "set_table(slot, buffer): install a packed normalisation table."},
     {"normalize_utf8", normalize_utf8, METH_VARARGS,
-     "normalize_utf8(text, slot, collapse) -> (utf8, start_bytes, end_bytes): int64 original start/end per byte."},
+     "normalize_utf8(text, slot, collapse) -> (utf8, start_bytes, end_bytes): int32 original start/end per byte."},
     {"normalize", normalize, METH_VARARGS,
      "normalize(text, slot, collapse) -> (text, index_bytes, end_bytes): int64 original start/end per character."},
     {NULL, NULL, 0, NULL},

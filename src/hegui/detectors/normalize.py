@@ -260,7 +260,7 @@ class Normalizer:
             self.load()
         if self._native is not None:
             data, starts, ends = self._native.normalize_utf8(text, 1 if self.homophones else 0, self.collapse_repeats)
-            return NormalizedBytes(text, data, memoryview(starts).cast("q"), memoryview(ends).cast("q"))
+            return NormalizedBytes(text, data, memoryview(starts).cast("i"), memoryview(ends).cast("i"))
         nt = self._normalize_numpy(text)
         data = nt.text.encode("utf-8")
         if len(data) == len(nt.text):  # ASCII: one byte a character
