@@ -6,7 +6,8 @@ A detector has a cheap constructor, an explicit :meth:`Detector.load`, and ``det
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -63,42 +64,23 @@ def register(cls: D) -> D:
     return cls
 
 
-_BUILTINS: dict[str, Callable[[], type[Detector]]] = {}
+# Built-in detectors by name -> "module:Class", imported on first use so that importing hegui loads no data.
+_BUILTINS: Mapping[str, str] = {
+    "lexicon": "hegui.detectors.lexicon.detector:LexiconDetector",
+    "pii": "hegui.detectors.pii:PIIDetector",
+    "classifier": "hegui.detectors.classifier.detector:ClassifierDetector",
+    "similar": "hegui.detectors.similar.detector:SimilarTextDetector",
+    "protected_works": "hegui.detectors.similar.protected:ProtectedWorksDetector",
+    "guard_model": "hegui.detectors.guard_model.detector:GuardModelDetector",
+}
 
 
 def _builtin(name: str) -> type[Detector]:
-    # imported lazily so that importing hegui loads no data
-    if name == "lexicon":
-        from hegui.detectors.lexicon.detector import LexiconDetector
-
-        lex: type[Detector] = LexiconDetector
-        return lex
-    if name == "pii":
-        from hegui.detectors.pii import PIIDetector
-
-        pii: type[Detector] = PIIDetector
-        return pii
-    if name == "guard_model":
-        from hegui.detectors.guard_model.detector import GuardModelDetector
-
-        guard: type[Detector] = GuardModelDetector
-        return guard
-    if name == "similar":
-        from hegui.detectors.similar.detector import SimilarTextDetector
-
-        similar: type[Detector] = SimilarTextDetector
-        return similar
-    if name == "protected_works":
-        from hegui.detectors.similar.protected import ProtectedWorksDetector
-
-        works: type[Detector] = ProtectedWorksDetector
-        return works
-    if name == "classifier":
-        from hegui.detectors.classifier.detector import ClassifierDetector
-
-        clf: type[Detector] = ClassifierDetector
-        return clf
-    raise KeyError(name)
+    module, _, attr = _BUILTINS[name].partition(":")
+    cls = getattr(importlib.import_module(module), attr)
+    if not (isinstance(cls, type) and issubclass(cls, Detector)):
+        raise TypeError(f"{_BUILTINS[name]} is not a Detector")
+    return cls
 
 
 def get_detector_class(name: str) -> type[Detector]:
@@ -107,7 +89,7 @@ def get_detector_class(name: str) -> type[Detector]:
     try:
         return _builtin(name)
     except KeyError:
-        known = sorted({*_REGISTRY, "lexicon", "pii", "guard_model", "similar", "protected_works", "classifier"})
+        known = sorted({*_REGISTRY, *_BUILTINS})
         raise ConfigError(
             f"unknown detector {name!r}; known: {', '.join(known)}",
             f"未知检测器 {name!r}；可用：{', '.join(known)}",
