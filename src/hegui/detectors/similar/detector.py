@@ -53,6 +53,7 @@ from hegui.detectors.similar.library import (
     read_objects,
     write_jsonl,
 )
+from hegui.detectors.similar.lifecycle import FileBacked
 
 DETECTOR: Final = "similar"
 
@@ -129,7 +130,7 @@ def _grow(a: npt.NDArray[Any], size: int) -> npt.NDArray[Any]:
 
 
 @register
-class SimilarTextDetector(Detector):
+class SimilarTextDetector(FileBacked[_State, tuple[SimilarEntry, Where]], Detector):
     """Black, white and suspect libraries of texts, matched on near-duplicates and on containment.
 
     Params (all optional):
@@ -374,27 +375,6 @@ class SimilarTextDetector(Detector):
             batches.append(b if keep.all() else _select(b, keep))
         self._state = self._commit(self._empty_state(), batches, rebuild=True)
         self._loaded = True
-
-    def load(self) -> None:
-        """Read the library files and build the index. Idempotent."""
-        if self._state is not None:
-            return
-        with self._lock:
-            if self._state is None:
-                self._build_from(self._read_files())
-
-    def reload(self) -> None:
-        """Re-read the library files and rebuild; run-time edits not saved to one of them are dropped."""
-        with self._lock:
-            self._build_from(self._read_files())
-
-    def _st(self) -> _State:
-        st = self._state
-        if st is None:
-            self.load()
-            st = self._state
-            assert st is not None
-        return st
 
     # -- run-time edits ------------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ from hegui.detectors.similar.library import (
     work_from_obj,
     write_jsonl,
 )
+from hegui.detectors.similar.lifecycle import FileBacked
 
 DETECTOR: Final = "protected_works"
 
@@ -88,7 +89,7 @@ class _State:
 
 
 @register
-class ProtectedWorksDetector(Detector):
+class ProtectedWorksDetector(FileBacked[_State, tuple[ProtectedWork, Where]], Detector):
     """Long verbatim or near-verbatim overlaps with protected works (risk A3.1 or A3.3 per work).
 
     Params (all optional):
@@ -256,27 +257,6 @@ class ProtectedWorksDetector(Detector):
             prepared.append(p)
         self._state = self._commit(self._empty_state(), prepared, rebuild=True)
         self._loaded = True
-
-    def load(self) -> None:
-        """Read the library files and build the index. Idempotent."""
-        if self._state is not None:
-            return
-        with self._lock:
-            if self._state is None:
-                self._build_from(self._read_files())
-
-    def reload(self) -> None:
-        """Re-read the library files and rebuild; run-time edits not saved to one of them are dropped."""
-        with self._lock:
-            self._build_from(self._read_files())
-
-    def _st(self) -> _State:
-        st = self._state
-        if st is None:
-            self.load()
-            st = self._state
-            assert st is not None
-        return st
 
     # -- run-time edits ------------------------------------------------------------------------------
 
