@@ -47,12 +47,26 @@ class ModerationConfig(BaseModel):
     detectors: list[DetectorConfig] = Field(default_factory=_default_detectors)
 
 
+# top-level sections owned by other parts of hegui (the gateway's settings validate them); listed here so a
+# misspelt section name is still an error when only the moderation part is read
+OTHER_SECTIONS = ("server", "store", "upstreams", "demo_upstream", "streaming", "labels", "logging", "limits", "audit")
+
+
 class _ConfigFile(BaseModel):
-    """Top level of a hegui config file. Sections of later features are added here as they land."""
+    """Top level of a hegui config file, as far as moderation is concerned."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
+    server: Any = None
+    store: Any = None
+    upstreams: Any = None
+    demo_upstream: Any = None
+    streaming: Any = None
+    labels: Any = None
+    logging: Any = None
+    limits: Any = None
+    audit: Any = None
 
 
 def load_config(path: str | Path) -> ModerationConfig:

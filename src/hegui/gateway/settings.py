@@ -1,0 +1,275 @@
+"""Settings of ``hegui serve``: one YAML file (the same file as the moderation config) plus environment overrides.
+
+```yaml
+server:   {host: 127.0.0.1, port: 8000}
+store:    {url: null}                 # null: SQLite at <data_dir>/hegui.db; or postgresql+psycopg://user@host/db
+upstreams:
+  - name: vllm
+    base_url: http://127.0.0.1:8001/v1
+    api_key_env: VLLM_API_KEY         # the key is read from this environment variable, never from the file
+    models: [qwen2.5-7b-instruct]
+    timeout_s: 60
+    connect_retries: 2
+demo_upstream: auto                   # auto: the built-in demo model answers when no upstream is configured
+streaming: {holdback_chars: 120}
+labels:   {explicit: end, producer_code: HEGUI-DEMO}
+logging:  {content_log: true, retention_days: 180}
+limits:   {max_body_bytes: 1048576, rate_limit_per_min: 600}
+audit:    {checkpoint_every: 1000}
+moderation: {...}                     # see hegui.api.config
+```
+
+Environment overrides (applied after the file): ``HEGUI_HOST``, ``HEGUI_PORT``, ``HEGUI_STORE_URL``,
+``HEGUI_DATA_DIR``, ``HEGUI_SECRET_KEY`` (hex or text; otherwise a random key is created once in
+``<data_dir>/secret.key``), and generically ``HEGUI__<SECTION>__<FIELD>=value`` (e.g.
+``HEGUI__LIMITS__RATE_LIMIT_PER_MIN=60``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hegui.api.config import ModerationConfig
+from hegui.core.errors import ConfigError
+from hegui.policy.loader import parse_yaml_model
+
+__all__ = [
+    "AuditSettings",
+    "LabelSettings",
+    "LimitSettings",
+    "LoggingSettings",
+    "ServerSettings",
+    "Settings",
+    "StoreSettings",
+    "StreamingSettings",
+    "UpstreamSettings",
+    "load_settings",
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    # the API key "demo" is accepted only while the server is bound to a loopback address (and this is true)
+    demo_key: bool = True
+    # trust X-Forwarded-For from these proxies (for rate limits and logs); empty: trust nobody
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    def is_loopback(self) -> bool:
+        if self.host in ("localhost",):
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+class StoreSettings(_Section):
+    url: str | None = None  # None: sqlite at <data_dir>/hegui.db
+    echo: bool = False
+
+
+class UpstreamSettings(_Section):
+    name: str
+    base_url: str
+    api_key_env: str | None = None
+    models: list[str] = Field(default_factory=list)  # empty: this upstream serves every model not claimed by another
+    timeout_s: float = Field(60.0, gt=0)
+    connect_timeout_s: float = Field(5.0, gt=0)
+    connect_retries: int = Field(2, ge=0, le=10)
+    max_connections: int = Field(100, ge=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return v.rstrip("/")
+
+    def api_key(self) -> str | None:
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+
+class StreamingSettings(_Section):
+    # text is released only after it has been checked; at most this many characters are held back
+    holdback_chars: int = Field(120, ge=8, le=4096)
+    # characters of already-released text re-checked with each new window (harm split across windows)
+    overlap_chars: int = Field(48, ge=0, le=1024)
+
+
+class LabelSettings(_Section):
+    # explicit label on generated text (GB 45438 §5.1): at the start, the end, or none (UI shows it instead)
+    explicit: Literal["start", "end", "none"] = "end"
+    text_zh: str = "（本内容由人工智能生成）"
+    text_en: str = "(AI-generated content)"
+    # implicit label (Annex E): the provider's code, printable ASCII without space, '"' and '\\'
+    producer_code: str = "HEGUI-DEMO"
+
+    @field_validator("producer_code")
+    @classmethod
+    def _ascii(cls, v: str) -> str:
+        if not v or any(not (0x21 <= ord(c) <= 0x7E) or c in '"\\' for c in v):
+            raise ValueError("producer_code must be printable ASCII without spaces, '\"' or '\\' (GB 45438 Annex E)")
+        return v
+
+
+class LoggingSettings(_Section):
+    content_log: bool = True  # keep (PII-redacted, pseudonymised) prompts and answers for the retention period
+    retention_days: int = Field(180, ge=1, le=3650)
+    purge_interval_s: float = Field(3600.0, gt=0)
+
+
+class LimitSettings(_Section):
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    rate_limit_per_min: int = Field(600, ge=1)  # per API key, unless the key has its own
+    max_messages: int = Field(512, ge=1)
+
+
+class AuditSettings(_Section):
+    checkpoint_every: int = Field(1000, ge=1)
+
+
+class Settings(_Section):
+    """Everything ``hegui serve`` needs. Build with :func:`load_settings`."""
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    upstreams: list[UpstreamSettings] = Field(default_factory=list)
+    demo_upstream: Literal["auto", "on", "off"] = "auto"
+    streaming: StreamingSettings = Field(default_factory=StreamingSettings)
+    labels: LabelSettings = Field(default_factory=LabelSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    moderation: ModerationConfig = Field(default_factory=ModerationConfig)
+    # not from the file: where relative paths and the default SQLite file live, and the secret
+    data_dir: Path = Path(".hegui")
+    config_path: Path | None = None
+    secret_key: bytes = b""
+
+    @model_validator(mode="after")
+    def _unique_upstreams(self) -> Settings:
+        names = [u.name for u in self.upstreams]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"duplicate upstream names: {sorted(dup)}")
+        return self
+
+    @property
+    def store_url(self) -> str:
+        return self.store.url or f"sqlite:///{(self.data_dir / 'hegui.db').resolve()}"
+
+    @property
+    def use_demo(self) -> bool:
+        return self.demo_upstream == "on" or (self.demo_upstream == "auto" and not self.upstreams)
+
+
+def _env_overrides(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+
+    def put(section: str, key: str, value: Any) -> None:
+        sec = out.get(section)
+        sec = dict(sec) if isinstance(sec, dict) else {}
+        sec[key] = value
+        out[section] = sec
+
+    if "HEGUI_HOST" in env:
+        put("server", "host", env["HEGUI_HOST"])
+    if "HEGUI_PORT" in env:
+        put("server", "port", env["HEGUI_PORT"])
+    if "HEGUI_STORE_URL" in env:
+        put("store", "url", env["HEGUI_STORE_URL"])
+    for k, v in env.items():
+        if k.startswith("HEGUI__") and k.count("__") == 2:
+            _, section, key = k.split("__")
+            put(section.lower(), key.lower(), v)
+    return out
+
+
+def _secret(data_dir: Path, env: Mapping[str, str]) -> bytes:
+    given = env.get("HEGUI_SECRET_KEY")
+    if given:
+        try:
+            return bytes.fromhex(given)
+        except ValueError:
+            return given.encode("utf-8")
+    path = data_dir / "secret.key"
+    if path.exists():
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key.hex() + "\n")
+    return key
+
+
+def load_settings(
+    path: str | Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    create_secret: bool = True,
+) -> Settings:
+    """Read the config file (or the defaults), apply environment overrides, then ``overrides`` (section ->
+    fields, e.g. ``{"server": {"port": 0}}``). Errors are :class:`ConfigError` with file and line."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError("config file not found", "找不到配置文件", path=str(p)) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"config file is not UTF-8 (byte {exc.start})", f"配置文件不是 UTF-8 编码（第 {exc.start} 字节）",
+                path=str(p),
+            ) from None
+        parsed = parse_yaml_model(text, str(p), _RawFile, error=ConfigError)
+        raw = parsed.model_dump(exclude_unset=True)
+    raw = _env_overrides(raw, env)
+    for section, fields in (overrides or {}).items():
+        if isinstance(fields, Mapping) and isinstance(raw.get(section), dict):
+            raw[section] = {**raw[section], **fields}
+        else:
+            raw[section] = dict(fields) if isinstance(fields, Mapping) else fields
+    data_dir = Path(env.get("HEGUI_DATA_DIR") or (Path(path).parent / ".hegui" if path is not None else ".hegui"))
+    raw["data_dir"] = data_dir
+    raw["config_path"] = Path(path) if path is not None else None
+    raw["secret_key"] = _secret(data_dir, env) if create_secret else b""
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(
+            f"bad setting {where}: {first['msg']}", f"配置项 {where} 有误：{first['msg']}",
+            path=str(path) if path is not None else None,
+        ) from None
+
+
+class _RawFile(_Section):
+    """The file as written (only to get file-and-line errors; Settings validates again after overrides)."""
+
+    server: ServerSettings | None = None
+    store: StoreSettings | None = None
+    upstreams: list[UpstreamSettings] | None = None
+    demo_upstream: Literal["auto", "on", "off"] | None = None
+    streaming: StreamingSettings | None = None
+    labels: LabelSettings | None = None
+    logging: LoggingSettings | None = None
+    limits: LimitSettings | None = None
+    audit: AuditSettings | None = None
+    moderation: ModerationConfig | None = None
