@@ -60,7 +60,7 @@ class _Section(BaseModel):
 
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
+    port: int = Field(default=8000, ge=0, le=65535)
     # the API key "demo" is accepted only while the server is bound to a loopback address (and this is true)
     demo_key: bool = True
     # trust X-Forwarded-For from these proxies (for rate limits and logs); empty: trust nobody
@@ -85,10 +85,10 @@ class UpstreamSettings(_Section):
     base_url: str
     api_key_env: str | None = None
     models: list[str] = Field(default_factory=list)  # empty: this upstream serves every model not claimed by another
-    timeout_s: float = Field(60.0, gt=0)
-    connect_timeout_s: float = Field(5.0, gt=0)
-    connect_retries: int = Field(2, ge=0, le=10)
-    max_connections: int = Field(100, ge=1)
+    timeout_s: float = Field(default=60.0, gt=0)
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    connect_retries: int = Field(default=2, ge=0, le=10)
+    max_connections: int = Field(default=100, ge=1)
 
     @field_validator("base_url")
     @classmethod
@@ -103,9 +103,9 @@ class UpstreamSettings(_Section):
 
 class StreamingSettings(_Section):
     # text is released only after it has been checked; at most this many characters are held back
-    holdback_chars: int = Field(120, ge=8, le=4096)
+    holdback_chars: int = Field(default=120, ge=8, le=4096)
     # characters of already-released text re-checked with each new window (harm split across windows)
-    overlap_chars: int = Field(48, ge=0, le=1024)
+    overlap_chars: int = Field(default=48, ge=0, le=1024)
 
 
 class LabelSettings(_Section):
@@ -126,18 +126,18 @@ class LabelSettings(_Section):
 
 class LoggingSettings(_Section):
     content_log: bool = True  # keep (PII-redacted, pseudonymised) prompts and answers for the retention period
-    retention_days: int = Field(180, ge=1, le=3650)
-    purge_interval_s: float = Field(3600.0, gt=0)
+    retention_days: int = Field(default=180, ge=1, le=3650)
+    purge_interval_s: float = Field(default=3600.0, gt=0)
 
 
 class LimitSettings(_Section):
-    max_body_bytes: int = Field(1_048_576, ge=1024)
-    rate_limit_per_min: int = Field(600, ge=1)  # per API key, unless the key has its own
-    max_messages: int = Field(512, ge=1)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    rate_limit_per_min: int = Field(default=600, ge=1)  # per API key, unless the key has its own
+    max_messages: int = Field(default=512, ge=1)
 
 
 class AuditSettings(_Section):
-    checkpoint_every: int = Field(1000, ge=1)
+    checkpoint_every: int = Field(default=1000, ge=1)
 
 
 class Settings(_Section):
