@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hegui-installed
 
-.PHONY: install run test test-guard-local lint bench tables clean
+.PHONY: install run sysdeps test test-guard-local lint bench tables clean
 
 $(STAMP): pyproject.toml setup.py src/hegui/_native.c
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,8 +30,19 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+## sysdeps: system packages the tests need (the PostgreSQL server, for the store tests); installs them as root
+sysdeps:
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing the PostgreSQL server (for the store tests)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+		else \
+			echo "note: the PostgreSQL store tests need the server: sudo apt-get install postgresql (or set HEGUI_SKIP_PG=1)"; \
+		fi; \
+	fi
+
 ## test: set up, lint, and run the whole suite
-test: lint
+test: sysdeps lint
 	$(BIN)/pytest -q
 
 ## test-guard-local: the local transformers guard-model path (installs the CPU build of torch and transformers)

@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--library", default=None, help="benchmark this library file instead of the shipped default")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--no-quality", action="store_true")
+    ap.add_argument("--no-gateway", action="store_true", help="skip the gateway benchmark (hegui serve + fake upstream)")
     ap.add_argument(
         "--profile", action="store_true", help="always cProfile the pipeline (default: only when it misses its goal)"
     )
@@ -258,6 +259,16 @@ def main(argv: list[str] | None = None) -> int:
         except (ImportError, AttributeError) as exc:
             log(f"similar-text bench unavailable: {exc}")
 
+    if not a.no_gateway:
+        import bench_gateway
+
+        try:
+            res["gateway"] = bench_gateway.run(quick=a.quick, log=log)
+            goals.extend(res["gateway"]["goals"])
+        except RuntimeError as exc:
+            log(f"gateway bench failed: {exc}")
+            goals.append({"id": "gateway.run", "text": "gateway benchmark ran", "met": False, "detail": str(exc)})
+
     if not a.no_quality:
         from bench_layers import render_quality, run_layers
         from bench_quality import Judge, run_quality
@@ -284,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     res["environment"]["loadavg_end"] = list(os.getloadavg())
     res["elapsed_s"] = time.perf_counter() - t_start
     text = render(res)
+    if "gateway" in res:
+        import bench_gateway
+
+        text += "\n" + bench_gateway.render(res["gateway"])
     out: Path = a.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -74,10 +74,15 @@ class Moderator:
         assessment = self.engine.assess(text, st, lang=lang or "zh")
         return decide(assessment, st, self.policy, text=text, lang=lang, redactor=self._redactor(text, lang))
 
-    async def acheck(self, text: str, stage: Stage | str = Stage.INPUT, *, lang: str | None = None) -> Decision:
-        """:meth:`check` for an event loop (network detectors run concurrently under the engine's deadline)."""
+    async def acheck(
+        self, text: str, stage: Stage | str = Stage.INPUT, *, lang: str | None = None, prompt: str | None = None
+    ) -> Decision:
+        """:meth:`check` for an event loop (network detectors run concurrently under the engine's deadline).
+
+        ``prompt``: for output checks, the request the answer replies to (guard models judge the pair)."""
         st = _stage(stage)
-        assessment = await self.engine.aassess(text, st, lang=lang or "zh")
+        extra = {"prompt": prompt} if prompt is not None else None
+        assessment = await self.engine.aassess(text, st, lang=lang or "zh", extra=extra)
         return decide(assessment, st, self.policy, text=text, lang=lang, redactor=self._redactor(text, lang))
 
     def _redactor(self, text: str, lang: str | None) -> Redactor:

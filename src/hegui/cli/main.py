@@ -47,16 +47,20 @@ def cli() -> None:
     身份证校验 / ID check:    hegui id-check NUMBER
     词库 / word library:      hegui lexicon coverage
     分类模型 / classifier:    hegui train --data ../shared/data --output DIR
+    网关 / gateway:           hegui serve [--config F] [--host H] [--port P]
+    审计 / audit log:         hegui audit verify      hegui log purge
     """
 
 
 def _register() -> None:
+    from hegui.cli.audit import audit, log
     from hegui.cli.check import check, id_check
     from hegui.cli.lexicon import lexicon
     from hegui.cli.scan import scan
+    from hegui.cli.serve import serve
     from hegui.cli.train import train
 
-    for command in (check, id_check, scan, lexicon, train):
+    for command in (check, id_check, scan, lexicon, train, serve, audit, log):
         cli.add_command(command)
 
 

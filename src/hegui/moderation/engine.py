@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hegui.core.errors import ConfigError
 from hegui.core.types import Assessment, DetectorFailure, Finding, Stage
@@ -53,13 +54,15 @@ class Engine:
         elapsed = (time.perf_counter() - t0) * 1000.0
         return Assessment(tuple(findings), tuple(ran), tuple(failed), elapsed)
 
-    async def aassess(self, text: str, stage: Stage, *, lang: str = "zh") -> Assessment:
+    async def aassess(
+        self, text: str, stage: Stage, *, lang: str = "zh", extra: Mapping[str, Any] | None = None
+    ) -> Assessment:
         """Like :meth:`assess`, for an event loop: detectors with an ``adetect`` coroutine (network backends) run
         concurrently under the engine's deadline; the local, CPU-bound ones run inline. A detector that times
         out is recorded as failed, never as run."""
         if not self._loaded:
             self.load()
-        ctx = DetectContext(stage=stage, lang=lang)
+        ctx = DetectContext(stage=stage, lang=lang, extra=dict(extra or {}))
         t0 = time.perf_counter()
         remote = [d for d in self.detectors if callable(getattr(d, "adetect", None))]
         tasks = {d.name: asyncio.ensure_future(asyncio.wait_for(d.adetect(text, ctx), self.deadline_s))  # type: ignore[attr-defined]

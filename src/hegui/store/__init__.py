@@ -1,1 +1,34 @@
-"""hegui.store"""
+"""hegui.store: the database layer (SQLAlchemy 2 models, engine set-up, shipped Alembic migrations).
+
+Only :mod:`hegui.services` imports this package. Importing it connects to nothing.
+"""
+
+from __future__ import annotations
+
+from hegui.store.engine import MIGRATIONS_DIR, current_revision, make_engine, read_only, upgrade
+from hegui.store.models import (
+    GENESIS_HASH,
+    Account,
+    ApiKey,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditHead,
+    Base,
+    ContentLog,
+)
+
+__all__ = [
+    "GENESIS_HASH",
+    "MIGRATIONS_DIR",
+    "Account",
+    "ApiKey",
+    "AuditCheckpoint",
+    "AuditEvent",
+    "AuditHead",
+    "Base",
+    "ContentLog",
+    "current_revision",
+    "make_engine",
+    "read_only",
+    "upgrade",
+]

@@ -1,0 +1,41 @@
+"""Prometheus metrics of one gateway app (a registry per app, so several apps in one process don't collide)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "GatewayMetrics"]
+
+_MS_BUCKETS = (0.25, 0.5, 1, 2, 3, 5, 8, 15, 30, 60, 120, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000)
+
+
+class GatewayMetrics:
+    """Counters and latency histograms. Labels never carry user content or identities."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "hegui_requests", "Requests by endpoint and outcome", ["endpoint", "outcome"], registry=self.registry
+        )
+        self.decisions = Counter(
+            "hegui_moderation_decisions", "Moderation decisions by stage and action", ["stage", "action"],
+            registry=self.registry,
+        )
+        self.detector_failures = Counter(
+            "hegui_detector_failures", "Detector runs that failed (never counted as run)", ["detector"],
+            registry=self.registry,
+        )
+        self.upstream_errors = Counter(
+            "hegui_upstream_errors", "Upstream calls that failed, by kind", ["upstream", "kind"], registry=self.registry
+        )
+        self.phase_ms = Histogram(
+            "hegui_phase_milliseconds", "Time spent per phase of a request", ["phase"], buckets=_MS_BUCKETS,
+            registry=self.registry,
+        )
+        self.stream_checks = Counter(
+            "hegui_stream_checks", "Windows of streamed output checked before release", registry=self.registry
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

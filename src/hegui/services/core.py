@@ -1,0 +1,128 @@
+"""The :class:`Services` facade: opens the store, runs migrations, and wires the use-case services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from hegui.core.errors import ConfigError
+from hegui.services.accounts import AccountService
+from hegui.services.audit import KEY_FILE, AuditService, SigningKey
+from hegui.services.errors import StoreError
+from hegui.services.records import RecordService
+from hegui.store import make_engine, upgrade
+
+__all__ = ["MIN_SECRET_BYTES", "Services", "signing_public_key_pem", "store_exists"]
+
+MIN_SECRET_BYTES = 16
+
+
+def _redacted_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable URL>"
+
+
+def store_exists(url: str) -> bool:
+    """False when ``url`` names a SQLite file that does not exist (other backends: assumed to exist)."""
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        return False
+    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:"):
+        return True
+    return Path(u.database).exists()
+
+
+def signing_public_key_pem(data_dir: Path) -> bytes:
+    """The checkpoint-signing public key of ``data_dir`` (PEM); the key pair is created on first use."""
+    return SigningKey(Path(data_dir) / KEY_FILE).public_key_pem()
+
+
+class Services:
+    """Everything the gateway and the CLI need from the store: ``accounts``, ``records`` and ``audit``.
+
+    Open with :meth:`open`; :meth:`close` flushes queued records, checkpoints new audit events and disposes
+    the engine. Thread-safe.
+    """
+
+    def __init__(
+        self, engine: Engine, *, secret_key: bytes, data_dir: Path, retention_days: int, checkpoint_every: int,
+        content_log: bool, auth_cache_ttl_s: float = 5.0,
+    ) -> None:
+        self.engine = engine
+        self.data_dir = data_dir
+        self.signing_key = SigningKey(data_dir / KEY_FILE)
+        self.accounts = AccountService(engine, cache_ttl_s=auth_cache_ttl_s)
+        self.records = RecordService(
+            engine, self.signing_key, secret_key, retention_days=retention_days,
+            checkpoint_every=checkpoint_every, content_log=content_log,
+        )
+        self.audit = AuditService(engine, self.signing_key, secret_key, checkpoint_every=checkpoint_every)
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls, url: str, *, secret_key: bytes, data_dir: Path, retention_days: int = 180, checkpoint_every: int = 1000,
+        content_log: bool = True, auth_cache_ttl_s: float = 5.0, echo: bool = False, migrate: bool = True,
+    ) -> Services:
+        """Connect to ``url`` (``sqlite:////abs/path.db`` or ``postgresql+psycopg://...``), create ``data_dir``
+        and run the shipped migrations to head (idempotent, safe with concurrent starts)."""
+        if len(secret_key) < MIN_SECRET_BYTES:
+            raise ConfigError(
+                f"the secret key must be at least {MIN_SECRET_BYTES} bytes (HEGUI_SECRET_KEY, or data_dir/secret.key)",
+                f"密钥至少需要 {MIN_SECRET_BYTES} 字节（HEGUI_SECRET_KEY 或 data_dir/secret.key）",
+            )
+        if retention_days < 1 or checkpoint_every < 1:
+            raise ConfigError(
+                "retention_days and checkpoint_every must be at least 1", "retention_days 与 checkpoint_every 至少为 1"
+            )
+        data_dir = Path(data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        shown = _redacted_url(url)
+        try:
+            engine = make_engine(url, echo=echo)
+        except (ArgumentError, ImportError, ValueError) as exc:
+            raise ConfigError(f"bad store URL {shown}: {exc}", f"存储地址 {shown} 有误：{exc}") from None
+        try:
+            if migrate:
+                upgrade(engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreError(
+                f"cannot open the store {shown}: {reason}", f"无法打开存储 {shown}：{reason}"
+            ) from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(
+            engine, secret_key=secret_key, data_dir=data_dir, retention_days=retention_days,
+            checkpoint_every=checkpoint_every, content_log=content_log, auth_cache_ttl_s=auth_cache_ttl_s,
+        )
+
+    def close(self, *, checkpoint: bool = True) -> None:
+        """Flush pending records, write a checkpoint if events were added since the last one (unless
+        ``checkpoint=False``, e.g. for read-only tools), dispose the engine."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.records.close()
+            if checkpoint:
+                self.audit.checkpoint(only_if_new=True)
+        finally:
+            self.engine.dispose()
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Alembic migrations of the hegui store (run by :func:`hegui.store.engine.upgrade`)."""

@@ -1,0 +1,254 @@
+"""The audit hash chain: appends, signed head and checkpoints, and verification of each kind of tampering."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
+
+import pg
+from hegui.services import ExchangeRecord, Services, SigningKeyError, StageRecord, VerifyReport
+
+SECRET = b"s" * 32
+
+pg_url = pg.pg_url  # pytest fixtures: a throwaway PostgreSQL server, and a fresh store per test
+store_url = pg.store_url
+
+
+def _rec(i: int) -> ExchangeRecord:
+    return ExchangeRecord(
+        request_id=f"req-{i:04d}-{uuid.uuid4().hex[:6]}", ts=datetime.now(UTC), endpoint="chat.completions",
+        outcome="ok", http_status=200, stages=(StageRecord("input", "pass", "none", (), ("lexicon",), ()),),
+        input_text=f"问题 {i}", output_text=f"回答 {i}",
+    )
+
+
+def _open(url: str, tmp_path: Path, **kw: object) -> Services:
+    return Services.open(url, secret_key=SECRET, data_dir=tmp_path / "data", **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def services(store_url: str, tmp_path: Path) -> Iterator[Services]:
+    svc = _open(store_url, tmp_path, checkpoint_every=5)
+    yield svc
+    svc.close(checkpoint=False)
+
+
+def _fill(svc: Services, n: int = 12) -> None:
+    for i in range(1, n + 1):
+        svc.records.record(_rec(i))
+
+
+def _sql(svc: Services, *statements: str) -> None:
+    with svc.engine.begin() as conn:
+        for st in statements:
+            conn.execute(text(st))
+
+
+def _kinds(report: VerifyReport) -> set[tuple[str, int | None]]:
+    return {(p.kind, p.seq) for p in report.problems}
+
+
+def test_intact_chain_with_automatic_checkpoints(services: Services) -> None:
+    _fill(services)
+    report = services.audit.verify()
+    assert report.ok and report.problems == ()
+    assert report.events == 12
+    assert report.checkpoints == 2  # at 5 and 10
+    cp = services.audit.checkpoint()
+    assert cp is not None and cp.seq == cp.count == 12 and len(cp.signature) == 128
+    assert services.audit.verify().checkpoints == 3
+
+
+def test_empty_chain(services: Services) -> None:
+    assert services.audit.checkpoint() is None
+    report = services.audit.verify()
+    assert report.ok and report.events == 0
+
+
+def test_close_writes_a_checkpoint_only_when_new_events(store_url: str, tmp_path: Path) -> None:
+    svc = _open(store_url, tmp_path, checkpoint_every=1000)
+    _fill(svc, 3)
+    svc.close()
+    svc = _open(store_url, tmp_path, checkpoint_every=1000)
+    assert svc.audit.verify().checkpoints == 1
+    svc.close()
+    svc = _open(store_url, tmp_path, checkpoint_every=1000)
+    assert svc.audit.verify().checkpoints == 1
+    svc.close()
+
+
+def test_signing_key_file(services: Services) -> None:
+    _fill(services, 1)
+    path = services.data_dir / "audit_signing_key.pem"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    pem = services.audit.public_key_pem()
+    assert pem.startswith(b"-----BEGIN PUBLIC KEY-----")
+
+
+def test_edited_payload(services: Services) -> None:
+    _fill(services)
+    with services.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET payload = replace(payload, :a, :b) WHERE seq = 7"),
+                     {"a": '"http_status":200', "b": '"http_status":201'})
+    report = services.audit.verify()
+    assert not report.ok
+    assert _kinds(report) == {("edit", 7)}
+    assert report.problems[0].detail_zh
+
+
+def test_edited_payload_with_recomputed_hash(services: Services) -> None:
+    """Rewriting an event and its hash breaks the next link (and the signed checkpoint)."""
+    from hegui.services.audit import chain_hash
+
+    _fill(services)
+    with services.engine.begin() as conn:
+        prev, payload = conn.execute(text("SELECT prev_hash, payload FROM audit_events WHERE seq = 10")).one()
+        payload = payload.replace('"http_status":200', '"http_status":500')
+        conn.execute(text("UPDATE audit_events SET payload = :p, hash = :h WHERE seq = 10"),
+                     {"p": payload, "h": chain_hash(prev, payload)})
+    report = services.audit.verify()
+    assert ("edit", 10) in _kinds(report)
+    assert {p.kind for p in report.problems} == {"edit"}
+
+
+def test_edited_column(services: Services) -> None:
+    _fill(services)
+    _sql(services, "UPDATE audit_events SET request_id = 'forged' WHERE seq = 3")
+    assert _kinds(services.audit.verify()) == {("edit", 3)}
+
+
+def test_edited_content_row(services: Services) -> None:
+    _fill(services)
+    _sql(services, "UPDATE content_log SET output_text = '改过的回答' WHERE request_id LIKE 'req-0004-%'")
+    assert _kinds(services.audit.verify()) == {("edit", 4)}
+    # without the secret the content binding is not checked, the chain itself is intact
+    assert services.audit.verify(check_content=False).ok
+
+
+def test_deleted_middle_event(services: Services) -> None:
+    _fill(services)
+    _sql(services, "DELETE FROM audit_events WHERE seq = 6")
+    report = services.audit.verify()
+    assert _kinds(report) == {("delete", 6)}
+    assert report.events == 11
+
+
+def test_deleted_events_renumbered(services: Services) -> None:
+    """Deleting event 6 and shifting the later ones down still shows as a deletion at 6."""
+    _fill(services)
+    _sql(services, "DELETE FROM audit_events WHERE seq = 6")
+    for seq in range(7, 13):
+        _sql(services, f"UPDATE audit_events SET seq = {seq - 1} WHERE seq = {seq}")
+    kinds = {k for k, _ in _kinds(services.audit.verify())}
+    assert "delete" in kinds and "reorder" not in kinds
+
+
+def test_swapped_events(services: Services) -> None:
+    _fill(services)
+    _sql(services,
+         "UPDATE audit_events SET seq = -1 WHERE seq = 3",
+         "UPDATE audit_events SET seq = 3 WHERE seq = 4",
+         "UPDATE audit_events SET seq = 4 WHERE seq = -1")
+    report = services.audit.verify()
+    assert {k for k, _ in _kinds(report)} == {"reorder"}
+    assert {s for _, s in _kinds(report)} <= {3, 4}
+
+
+def test_truncated_after_checkpoint(services: Services) -> None:
+    _fill(services)  # checkpoints at 5 and 10, head at 12
+    _sql(services, "DELETE FROM audit_events WHERE seq > 7")
+    report = services.audit.verify()
+    assert {k for k, _ in _kinds(report)} == {"truncate"}
+    assert len(report.problems) == 2  # the head and the checkpoint at 10 both claim more
+
+
+def test_truncated_after_last_checkpoint_caught_by_the_signed_head(services: Services) -> None:
+    _fill(services)
+    _sql(services, "DELETE FROM audit_events WHERE seq > 10")
+    assert _kinds(services.audit.verify()) == {("truncate", 11)}
+
+
+def test_forged_checkpoint(services: Services) -> None:
+    _fill(services)
+    _sql(services, "UPDATE audit_checkpoints SET count = 4, seq = 4 WHERE seq = 5")
+    assert _kinds(services.audit.verify()) == {("signature", 4)}
+
+
+def test_checkpoint_signed_by_another_key(services: Services) -> None:
+    from hegui.services.audit import _checkpoint_statement
+
+    _fill(services)
+    other = Ed25519PrivateKey.generate()
+    with services.engine.begin() as conn:
+        seq, h, count = conn.execute(text("SELECT seq, hash, count FROM audit_checkpoints WHERE seq = 10")).one()
+        ts = datetime.now(UTC)
+        sig = other.sign(_checkpoint_statement(seq, h, count, ts)).hex()
+        conn.execute(text("UPDATE audit_checkpoints SET signature = :s, ts = :t WHERE seq = 10"),
+                     {"s": sig, "t": ts.replace(tzinfo=None) if conn.dialect.name == "sqlite" else ts})
+    assert _kinds(services.audit.verify()) == {("signature", 10)}
+
+
+def test_edited_head(services: Services) -> None:
+    _fill(services)
+    _sql(services, "UPDATE audit_head SET seq = 9")
+    assert {k for k, _ in _kinds(services.audit.verify())} == {"signature"}
+
+
+def test_verify_with_exported_public_key(services: Services) -> None:
+    _fill(services)
+    pem = services.audit.public_key_pem()
+    assert services.audit.verify(public_key_pem=pem).ok
+    wrong = Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    report = services.audit.verify(public_key_pem=wrong)
+    assert {k for k, _ in _kinds(report)} == {"signature"}
+    assert len(report.problems) == 3  # head + 2 checkpoints
+    with pytest.raises(SigningKeyError):
+        services.audit.verify(public_key_pem=b"not a key")
+
+
+def test_verify_needs_a_key_when_signatures_exist(services: Services) -> None:
+    _fill(services, 2)
+    (services.data_dir / "audit_signing_key.pem").unlink()
+    fresh = _open(services.engine.url.render_as_string(hide_password=False), services.data_dir.parent / "other")
+    try:
+        with pytest.raises(SigningKeyError):
+            fresh.audit.verify()
+    finally:
+        fresh.close(checkpoint=False)
+
+
+def test_concurrent_writers_form_one_chain(store_url: str, tmp_path: Path) -> None:
+    """Two independent instances (as two processes would) appending at once never fork the chain."""
+    a = _open(store_url, tmp_path, checkpoint_every=7)
+    b = _open(store_url, tmp_path, checkpoint_every=7)
+    errors: list[BaseException] = []
+
+    def write(svc: Services, base: int) -> None:
+        try:
+            for i in range(25):
+                svc.records.record(_rec(base + i))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(a, 0)), threading.Thread(target=write, args=(b, 1000))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    report = a.audit.verify()
+    assert report.ok and report.events == 50
+    a.close()
+    b.close()

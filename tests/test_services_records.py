@@ -1,0 +1,193 @@
+"""Exchange records: content log + audit event in one transaction, redaction, pseudonyms, group commit, purge."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+import pg
+from hegui.services import ExchangeRecord, Services, StageRecord, StoreError
+
+SECRET = b"s" * 32
+PHONE = "13812345678"
+
+pg_url = pg.pg_url  # pytest fixtures: a throwaway PostgreSQL server, and a fresh store per test
+store_url = pg.store_url
+
+
+def _rec(request_id: str | None = None, *, ts: datetime | None = None, **kw: object) -> ExchangeRecord:
+    base: dict[str, object] = {
+        "request_id": request_id or uuid.uuid4().hex,
+        "ts": ts or datetime.now(UTC),
+        "endpoint": "chat.completions",
+        "outcome": "ok",
+        "http_status": 200,
+        "account_id": "a" * 32,
+        "key_id": "k" * 32,
+        "end_user": "user-42",
+        "model": "qwen",
+        "upstream": "vllm",
+        "stages": (
+            StageRecord("input", "pass", "none", (), ("lexicon", "pii"), ()),
+            StageRecord("output", "redact", "low", ("A5.2",), ("pii",), ("classifier",), ("pii.mobile",)),
+        ),
+        "input_text": f"我的手机号是{PHONE}，请帮我写首诗",
+        "output_text": "好的：春眠不觉晓",
+        "latency_ms": {"total": 3.14159, "upstream": 120},
+    }
+    base.update(kw)
+    return ExchangeRecord(**base)  # type: ignore[arg-type]
+
+
+def _open(url: str, tmp_path: Path, **kw: object) -> Services:
+    return Services.open(url, secret_key=SECRET, data_dir=tmp_path / "data", **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def services(store_url: str, tmp_path: Path) -> Iterator[Services]:
+    svc = _open(store_url, tmp_path)
+    yield svc
+    svc.close()
+
+
+def _dump(svc: Services) -> str:
+    with svc.engine.connect() as conn:
+        return repr([*conn.execute(text("SELECT * FROM content_log")), *conn.execute(text("SELECT * FROM audit_events"))])
+
+
+def test_record_stores_redacted_content_and_a_bound_audit_event(services: Services) -> None:
+    rec = _rec()
+    services.records.record(rec)
+    got = services.records.get(rec.request_id)
+    assert got is not None
+    content, audit = got["content"], got["audit"]
+    assert content["input_text"] == "我的手机号是138****5678，请帮我写首诗"
+    assert content["output_text"] == "好的：春眠不觉晓"
+    assert content["retention_until"] == rec.ts + timedelta(days=180)
+    pseudonym = hmac.new(SECRET, b"user-42", hashlib.sha256).hexdigest()
+    assert content["end_user_hash"] == pseudonym
+    assert not {"ip", "ip_address", "user_agent", "device"} & set(content)
+    p = audit["payload"]
+    assert audit["seq"] == 1 and audit["prev_hash"] == "0" * 64
+    assert p["seq"] == 1 and p["request_id"] == rec.request_id and p["kind"] == "exchange"
+    assert p["end_user_hash"] == pseudonym
+    assert p["stages"][1] == {
+        "stage": "output", "action": "redact", "risk_level": "low", "categories": ["A5.2"],
+        "detectors_run": ["pii"], "detectors_failed": ["classifier"], "reasons": ["pii.mobile"],
+    }
+    assert p["latency_ms"] == {"total": 3.142, "upstream": 120.0}
+    assert p["content"]["stored"] is True and len(p["content"]["input_hmac"]) == 64
+    dump = _dump(services)
+    assert PHONE not in dump and "user-42" not in dump
+    assert services.audit.verify().ok
+
+
+def test_content_log_off_keeps_only_the_audit_event(store_url: str, tmp_path: Path) -> None:
+    svc = _open(store_url, tmp_path, content_log=False)
+    try:
+        rec = _rec()
+        svc.records.record(rec)
+        got = svc.records.get(rec.request_id)
+        assert got is not None and got["content"] is None
+        assert got["audit"]["payload"]["content"] == {"stored": False, "input_hmac": None, "output_hmac": None}
+        assert "春眠" not in _dump(svc)
+    finally:
+        svc.close()
+
+
+def test_failed_records_raise(services: Services) -> None:
+    rec = _rec()
+    services.records.record(rec)
+    with pytest.raises(StoreError):
+        services.records.record(rec)  # same request id: the content row is unique
+    # the failed transaction left nothing behind: the chain still has one event and verifies
+    report = services.audit.verify()
+    assert report.ok and report.events == 1
+
+
+def test_record_validation() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        _rec(ts=datetime(2025, 1, 1))
+    with pytest.raises(ValueError, match="both run and failed"):
+        StageRecord("input", "pass", "none", (), ("pii",), ("pii",))
+    with pytest.raises(ValueError):
+        StageRecord("input", "allow", "none", (), (), ())
+    s = StageRecord("input", "pass", "none", ["A1.1"], ["pii"], [])  # type: ignore[arg-type]
+    assert s.categories == ("A1.1",) and s.detectors_failed == ()
+
+
+def test_arecord_group_commits_concurrent_records(services: Services) -> None:
+    recs = [_rec(f"r{i:04d}") for i in range(200)]
+
+    async def main() -> None:
+        await asyncio.gather(*(services.records.arecord(r) for r in recs))
+
+    asyncio.run(main())
+    for r in recs[:: 37]:
+        got = services.records.get(r.request_id)
+        assert got is not None and got["content"] is not None
+    report = services.audit.verify()
+    assert report.ok and report.events == 200
+
+
+def test_arecord_failure_raises_and_spares_the_rest(services: Services) -> None:
+    services.records.record(_rec("dup"))
+
+    async def main() -> list[BaseException | None]:
+        return await asyncio.gather(
+            services.records.arecord(_rec("ok1")), services.records.arecord(_rec("dup")),
+            services.records.arecord(_rec("ok2")), return_exceptions=True,
+        )
+
+    results = asyncio.run(main())
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], StoreError)
+    assert services.records.get("ok1") is not None and services.records.get("ok2") is not None
+    assert services.audit.verify().ok
+
+
+def test_arecord_after_close_raises(store_url: str, tmp_path: Path) -> None:
+    svc = _open(store_url, tmp_path)
+    svc.close()
+    with pytest.raises(StoreError):
+        asyncio.run(svc.records.arecord(_rec()))
+
+
+def test_close_flushes_queued_records(store_url: str, tmp_path: Path) -> None:
+    svc = _open(store_url, tmp_path)
+
+    async def main() -> None:
+        tasks = [asyncio.create_task(svc.records.arecord(_rec(f"q{i}"))) for i in range(20)]
+        await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+    svc.close()
+    svc2 = _open(svc.engine.url.render_as_string(hide_password=False), tmp_path)
+    try:
+        assert svc2.audit.verify().events == 20
+    finally:
+        svc2.close()
+
+
+def test_purge_deletes_expired_content_only(services: Services) -> None:
+    now = datetime.now(UTC)
+    old, new = _rec("old", ts=now - timedelta(days=200)), _rec("new", ts=now - timedelta(days=10))
+    services.records.record(old)
+    services.records.record(new)
+    assert services.records.purge(now=now) == 1
+    assert services.records.purge(now=now) == 0
+    got_old = services.records.get("old")
+    assert got_old is not None and got_old["content"] is None and got_old["audit"] is not None
+    assert services.records.get("new")["content"] is not None  # type: ignore[index]
+    assert services.records.get("missing") is None
+    assert services.audit.verify().ok  # purging content does not break the chain
+    assert services.records.purge(now=now + timedelta(days=200)) == 1
