@@ -346,7 +346,9 @@ async def _authenticate(st: GatewayState, request: Request) -> KeyPrincipal | JS
                         "'demo' 密钥仅在 hegui 监听本机回环地址时可用；请签发正式密钥", type_="invalid_request_error",
                         code="invalid_api_key")
     else:
-        principal = await asyncio.to_thread(st.services.accounts.authenticate, key)
+        cached, principal = st.services.accounts.peek(key)
+        if not cached:
+            principal = await asyncio.to_thread(st.services.accounts.authenticate, key)
     if principal is None:
         return _err(401, "unknown or revoked API key", "API 密钥无效或已吊销", type_="invalid_request_error",
                     code="invalid_api_key")

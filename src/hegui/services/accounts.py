@@ -155,6 +155,18 @@ class AccountService:
             self._cache[digest] = (now + self.cache_ttl_s, principal)
         return principal
 
+    def peek(self, presented: str) -> tuple[bool, KeyPrincipal | None]:
+        """``(True, principal)`` when the answer for this key is cached and fresh, else ``(False, None)``: lets an
+        event loop skip the thread hop of :meth:`authenticate` on the hot path."""
+        if not presented:
+            return True, None
+        digest = hash_key(presented)
+        with self._lock:
+            hit = self._cache.get(digest)
+        if hit is not None and hit[0] > self._clock():
+            return True, hit[1]
+        return False, None
+
     def _lookup(self, digest: str) -> KeyPrincipal | None:
         with Session(self._read) as s:
             found = s.execute(
