@@ -2,8 +2,10 @@
 
 Findings. For every risk code whose probability ``P(harmful) * P(code | harmful)`` reaches ``min_score`` the
 detector reports one finding (``kind="model"``, ``meta.head="risk"``). When the ``harmful`` head reaches
-``min_score`` but no single code does (the harm is clear, its kind is not), it reports the most likely code
-with ``kind="harmful_request"`` and the ``harmful`` probability as the score (``meta.head="harmful"``).
+``min_score`` but no code reaches ``harmful_unless`` (the harm is clear, its kind is not), it also reports the
+most likely code with ``kind="harmful_request"`` and the ``harmful`` probability as the score
+(``meta.head="harmful"``). ``harmful_unless`` defaults to the default policy's classifier threshold (0.6): a code
+finding the policy ignores must not hide a confident ``harmful`` head.
 
 Severity by score band (the manifest's ``thresholds.severity``, by default): ``>= 0.9`` high, ``>= 0.7`` medium,
 else low. ``span`` is ``None`` for a text scored in one piece; for a long text scored in windows it is the
@@ -25,7 +27,8 @@ from hegui.detectors.classifier.model import HARMFUL, ClassifierModel, shipped_m
 @register
 class ClassifierDetector(Detector):
     """Parameters: ``path`` (a model directory; ``None`` = the shipped model), ``min_score`` (findings below
-    are not reported), ``max_chars`` (window length in normalised characters; ``None`` = the model's)."""
+    are not reported), ``max_chars`` (window length in normalised characters; ``None`` = the model's),
+    ``harmful_unless`` (the ``harmful`` finding is added unless a code finding reaches this score)."""
 
     name = "classifier"
 
@@ -35,6 +38,7 @@ class ClassifierDetector(Detector):
         path: str | None = None,
         min_score: float = 0.5,
         max_chars: int | None = None,
+        harmful_unless: float = 0.6,
         **params: Any,
     ) -> None:
         super().__init__(**params)
@@ -49,7 +53,17 @@ class ClassifierDetector(Detector):
                 "classifier: 'max_chars' must be an integer of at least 16", "classifier：'max_chars' 必须是不小于 16 的整数"
             )
         self.path = str(path) if path is not None else None
+        if (
+            isinstance(harmful_unless, bool)
+            or not isinstance(harmful_unless, int | float)
+            or not 0.0 <= float(harmful_unless) <= 1.01
+        ):
+            raise ConfigError(
+                "classifier: 'harmful_unless' must be a number from 0 to 1",
+                "classifier：'harmful_unless' 必须是 0 到 1 之间的数",
+            )
         self.min_score = float(min_score)
+        self.harmful_unless = float(harmful_unless)
         self.max_chars = max_chars
         self._model: ClassifierModel | None = None
         self._high = 0.9
@@ -127,7 +141,7 @@ class ClassifierDetector(Detector):
                         meta={"model_version": version, "head": "risk"},
                     )
                 )
-        if not out and len(model.heads) > 1:
+        if len(model.heads) > 1 and (not out or max(f.score for f in out) < self.harmful_unless):
             top = 1 + int(probs[1:].argmax())
             p = float(probs[0])
             out.append(

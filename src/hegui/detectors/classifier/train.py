@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import math
+import random
 import time
 import zipfile
 from collections import Counter, defaultdict
@@ -34,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hegui.core.errors import ConfigError, InputError, UnknownRiskCode
 from hegui.core.taxonomy import RISKS, canonical_code, get_risk
-from hegui.detectors.classifier import spotchecks
+from hegui.detectors.classifier import owntext, spotchecks
 from hegui.detectors.classifier.features import HASH_NAME, codepoints, n_ngrams, ngram_buckets
 from hegui.detectors.classifier.model import (
     CARD_FILE,
@@ -117,6 +118,8 @@ class GeneratedCfg(_Strict):
     lexicon_skip: tuple[str, ...] = ()
     embedded: int = Field(default=0, ge=0)
     weight: float = Field(default=1.0, ge=0)
+    owntext: float = Field(default=0.0, ge=0)  # weight of hegui's own docs/source chunks (benign); 0 = not read
+    owntext_max: int = Field(default=0, ge=0)  # at most this many chunks (0 = all), a seeded sample
 
 
 class LabelsCfg(_Strict):
@@ -321,6 +324,30 @@ def build_dataset(recipe: Recipe, data_root: Path | None, extra: Sequence[Path],
         generated_sha = digest.hexdigest()
         examples += emb
         log(f"  embedded in benign context: {len(emb)} rows")
+    if g.owntext > 0:
+        own = owntext.load()
+        if g.owntext_max and len(own) > g.owntext_max:
+            rng = random.Random(seed)
+            own = [own[i] for i in sorted(rng.sample(range(len(own)), g.owntext_max))]
+        own_ex = [
+            Example(r["text"], 0, (), "own", hash_split(f"own:{r['file']}", seed, cal, test),
+                    "en" if sum(ch.isascii() for ch in r["text"]) > 0.8 * len(r["text"]) else "zh", r["file"])
+            for r in own
+        ]  # fmt: skip
+        files[f"hegui:{owntext.SNAPSHOT}"] = sha256_file(owntext.snapshot_path())
+        examples += own_ex
+        infos.append(
+            SourceInfo(
+                "hegui-own-text",
+                "hegui's README, docs/*.md, bench and scripts code, src/hegui/**/*.py (snapshot owntext.json.gz)",
+                "Apache-2.0 (hegui)",
+                [],
+                "chunks of up to 320 characters of the project's own documentation and source -> benign (English "
+                "and Chinese technical text, Markdown, code). Tests, templates, lexicon data, chunks the lexicon "
+                "flags and chunks overlapping ../shared/reference are left out. Split by file.",
+            )
+        )
+        log(f"  own text: {len(own_ex)} rows")
     for p in extra:
         rows = read_extra(p, seed, cal, test)
         files[f"extra:{p.name}"] = sha256_file(p)
@@ -351,6 +378,7 @@ def build_dataset(recipe: Recipe, data_root: Path | None, extra: Sequence[Path],
         keep_n.append(k)
     weights = {name: cfg.weight for name, cfg in recipe.sources.items()}
     weights["gen"] = g.weight
+    weights["own"] = g.owntext
     weights["extra"] = 1.0
     return Dataset(keep_e, keep_n, infos, dict(sorted(files.items())), generated_sha, dropped, weights)
 
