@@ -17,12 +17,7 @@ install: $(STAMP)
 
 ## run: set up, then start the service on the embedded defaults
 run: install
-	@if $(BIN)/hegui serve --help >/dev/null 2>&1; then \
-		$(BIN)/hegui serve; \
-	else \
-		echo "hegui is installed: try  $(BIN)/hegui check '文本'  or  $(BIN)/hegui scan --help"; \
-		echo "(the gateway and console, 'hegui serve', are not in this build yet: see docs/status.md)"; \
-	fi
+	$(BIN)/hegui serve
 
 ## lint: ruff, mypy (strict), import layering
 lint: install
