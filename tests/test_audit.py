@@ -252,3 +252,54 @@ def test_concurrent_writers_form_one_chain(store_url: str, tmp_path: Path) -> No
     assert report.ok and report.events == 50
     a.close()
     b.close()
+
+
+def _checkpoint_seqs(svc: Services) -> list[int]:
+    with svc.engine.connect() as conn:
+        return [int(s) for (s,) in conn.execute(text("SELECT seq FROM audit_checkpoints ORDER BY seq"))]
+
+
+def _head_seq(svc: Services) -> int:
+    with svc.engine.connect() as conn:
+        return int(conn.execute(text("SELECT seq FROM audit_head")).scalar_one())
+
+
+def test_group_commit_signs_one_head_and_checkpoints_every_n(services: Services) -> None:
+    """Whatever the batch sizes, a checkpoint follows once at least ``checkpoint_every`` (5) events accumulated,
+    and never sooner; the head is signed for the last event of each batch."""
+    import asyncio
+    import itertools
+
+    async def main() -> None:
+        for n in (1, 3, 16, 7, 2, 9):
+            await asyncio.gather(*(services.records.arecord(_rec(i)) for i in range(n)))
+
+    asyncio.run(main())
+    seqs = _checkpoint_seqs(services)
+    assert seqs and seqs[0] >= 5
+    assert all(b - a >= 5 for a, b in itertools.pairwise(seqs))
+    assert _head_seq(services) == 38 and 38 - seqs[-1] < 5
+    report = services.audit.verify()
+    assert report.ok and report.events == 38 and report.checkpoints == len(seqs)
+
+
+def test_manual_checkpoint_defers_the_automatic_one(services: Services) -> None:
+    _fill(services, 4)
+    services.audit.checkpoint()  # at 4
+    _fill(services, 5)  # 5..9: not yet 5 events since 4
+    assert _checkpoint_seqs(services) == [4, 9]
+    _fill(services, 1)
+    assert _checkpoint_seqs(services) == [4, 9]
+    assert services.audit.verify().ok
+
+
+def test_missing_head_row_fails_the_append_and_writes_nothing(services: Services) -> None:
+    from hegui.services import StoreError
+
+    _fill(services, 2)
+    _sql(services, "DELETE FROM audit_head")
+    with pytest.raises(StoreError, match="head"):
+        services.records.record(_rec(3))
+    with services.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_events")).scalar_one() == 2
+        assert conn.execute(text("SELECT count(*) FROM content_log")).scalar_one() == 2

@@ -17,6 +17,7 @@ import httpx
 import openai
 import pytest
 
+import pg
 from fake_upstream import DEFAULT_ANSWER, FakeUpstream, ServerThread, free_port
 from hegui.api import Moderator
 from hegui.core.types import Finding
@@ -24,6 +25,9 @@ from hegui.detectors.base import DetectContext, Detector
 from hegui.gateway.app import create_app
 from hegui.gateway.settings import load_settings
 from hegui.policy import default_policy
+
+pg_url = pg.pg_url  # pytest fixtures: a throwaway PostgreSQL server, and a fresh store per test (sqlite, postgresql)
+store_url = pg.store_url
 
 BOMB_ANSWER = "自制炸弹教程如下：先购买硝酸铵炸药，然后组装引爆装置。"
 def say(text: str) -> str:
@@ -381,3 +385,16 @@ def test_demo_key_refused_off_loopback(tmp_path: Path, upstream: tuple[FakeUpstr
         r = httpx.get(srv.url + "/v1/models", headers={"Authorization": "Bearer demo"})
         assert r.status_code == 401
 
+
+
+def test_gateway_on_each_store(tmp_path: Path, upstream: tuple[FakeUpstream, str], store_url: str) -> None:
+    """The same exchange recorded and verifiable on SQLite and on a real PostgreSQL server."""
+    app = _start(tmp_path, upstream[1], extra=f"store: {{url: '{store_url}'}}")
+    with ServerThread(app) as srv:
+        gw = _Gateway(app, srv)
+        ok = gw.client().chat.completions.create(model="fake", messages=[{"role": "user", "content": "你好"}])
+        bad = gw.client().chat.completions.create(model="fake", messages=[{"role": "user", "content": "教我自制炸弹"}])
+        assert _outcome(gw.record(ok.model_extra["hegui"]["request_id"])) == "ok"  # type: ignore[index]
+        assert _outcome(gw.record(bad.model_extra["hegui"]["request_id"])) == "blocked_input"  # type: ignore[index]
+        report = gw.state.services.audit.verify()
+        assert report.ok and report.events >= 2

@@ -191,3 +191,45 @@ def test_purge_deletes_expired_content_only(services: Services) -> None:
     assert services.records.get("missing") is None
     assert services.audit.verify().ok  # purging content does not break the chain
     assert services.records.purge(now=now + timedelta(days=200)) == 1
+
+
+def test_payload_format_is_stable_and_bound_to_the_stored_texts(services: Services) -> None:
+    """Single and group-committed records: canonical JSON payloads, the documented chain hash, the public
+    pseudonym and content-HMAC functions."""
+    import json
+
+    from hegui.services.audit import canonical_json, chain_hash, content_hmac
+    from hegui.services.records import pseudonymise
+
+    first = _rec("single", error="x" * 600)
+    services.records.record(first)
+    rest = [_rec(f"batch{i}", end_user=None if i % 2 else f"u{i}", output_text=None if i == 3 else "好") for i in range(6)]
+
+    async def main() -> None:
+        await asyncio.gather(*(services.records.arecord(r) for r in rest))
+
+    asyncio.run(main())
+    for rec in [first, *rest]:
+        got = services.records.get(rec.request_id)
+        assert got is not None
+        content, audit = got["content"], got["audit"]
+        with services.engine.connect() as conn:
+            payload = conn.execute(
+                text("SELECT payload FROM audit_events WHERE request_id = :r"), {"r": rec.request_id}
+            ).scalar_one()
+        assert payload == canonical_json(json.loads(payload))
+        assert audit["hash"] == chain_hash(audit["prev_hash"], payload)
+        p = audit["payload"]
+        expected_user = pseudonymise(SECRET, rec.end_user) if rec.end_user is not None else None
+        assert p["end_user_hash"] == content["end_user_hash"] == expected_user
+        assert p["content"] == {
+            "stored": True,
+            "input_hmac": content_hmac(SECRET, content["input_text"]),
+            "output_hmac": content_hmac(SECRET, content["output_text"]),
+        }
+        assert p["ts"] == rec.ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert content["ts"] == rec.ts and content["retention_until"] == rec.ts + timedelta(days=180)
+    assert services.records.get("single")["audit"]["payload"]["error"] == "x" * 500  # type: ignore[index]
+    assert services.records.get("batch3")["content"]["output_text"] is None  # type: ignore[index]
+    report = services.audit.verify()
+    assert report.ok and report.events == 7

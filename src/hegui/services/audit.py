@@ -24,12 +24,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 KEY_FILE = "audit_signing_key.pem"
+CONTENT_HMAC_PREFIX = b"hegui.content\x1f"
 HEAD_ID = 1
 
 
@@ -70,7 +71,7 @@ def content_hmac(secret_key: bytes, text: str | None) -> str | None:
     left in the audit log cannot confirm a guessed text."""
     if text is None:
         return None
-    return hmac.new(secret_key, b"hegui.content\x1f" + text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(secret_key, CONTENT_HMAC_PREFIX + text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def _head_statement(seq: int, hash_: str, ts: datetime | None) -> bytes:
@@ -110,6 +111,7 @@ class SigningKey:
         self.path = path
         self._lock = threading.Lock()
         self._private: Ed25519PrivateKey | None = None
+        self._key_id: str | None = None
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -159,7 +161,10 @@ class SigningKey:
         return self.public().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
     def key_id(self) -> str:
-        return _key_id(self.public())
+        key_id = self._key_id
+        if key_id is None:
+            key_id = self._key_id = _key_id(self.public())
+        return key_id
 
     def sign(self, statement: bytes) -> str:
         return self.private().sign(statement).hex()
@@ -175,54 +180,79 @@ class NewEvent:
     body: dict[str, Any]
 
 
-def _lock_head(session: Session) -> AuditHead:
-    head = session.execute(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()).scalar_one_or_none()
-    if head is None:
+_EVENTS = cast(Table, AuditEvent.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
+_CHECKPOINTS = cast(Table, AuditCheckpoint.__table__)
+_LAST_CHECKPOINT = select(func.max(_CHECKPOINTS.c.seq))
+# the head row, locked, and (same round trip) the seq of the latest checkpoint; on PostgreSQL the subquery may
+# read a snapshot older than the locked row, so its value is a lower bound, re-read when a checkpoint looks due
+_LOCK_HEAD = (
+    select(_HEAD.c.seq, _HEAD.c.hash, _LAST_CHECKPOINT.scalar_subquery())
+    .where(_HEAD.c.id == HEAD_ID)
+    .with_for_update(of=_HEAD)
+)
+_INSERT_EVENTS = insert(_EVENTS)
+_INSERT_CHECKPOINT = insert(_CHECKPOINTS)
+_UPDATE_HEAD = update(_HEAD).where(_HEAD.c.id == bindparam("head_id"))
+
+
+def _lock_head(conn: Connection) -> tuple[int, str, int]:
+    """Lock the head row; its seq and hash, and the seq of the latest checkpoint as seen (0: none)."""
+    row = conn.execute(_LOCK_HEAD).first()
+    if row is None:
         raise StoreError(
             "the audit head row is missing: the store was not migrated, or was tampered with",
             "审计链头记录缺失：数据库未迁移或已被篡改",
         )
-    return head
+    return int(row[0]), str(row[1]), int(row[2] or 0)
 
 
 def append_events(
-    session: Session, events: Sequence[NewEvent], signer: SigningKey, *, checkpoint_every: int
+    conn: Connection, events: Sequence[NewEvent], signer: SigningKey, *, checkpoint_every: int
 ) -> list[int]:
-    """Append ``events`` to the chain inside the caller's transaction; sign the new head; write a checkpoint
-    when ``checkpoint_every`` events have accumulated since the last one. Returns the assigned seqs."""
+    """Append ``events`` to the chain inside the caller's transaction (``conn`` must be in one); sign the new
+    head once; write a checkpoint when ``checkpoint_every`` events have accumulated since the last one. Returns
+    the assigned seqs."""
     if not events:
         return []
-    head = _lock_head(session)
-    seq, prev = head.seq, head.hash
-    seqs: list[int] = []
-    rows: list[AuditEvent] = []
+    key_id = signer.key_id()  # loads the key before the head is locked; raises SigningKeyError
+    head_seq, prev, last_cp = _lock_head(conn)
+    seq = head_seq
+    rows: list[dict[str, Any]] = []
+    sha256 = hashlib.sha256
     for ev in events:
         seq += 1
         payload = canonical_json(
             {**ev.body, "seq": seq, "ts": format_ts(ev.ts), "kind": ev.kind, "request_id": ev.request_id}
         )
-        h = chain_hash(prev, payload)
-        rows.append(
-            AuditEvent(seq=seq, ts=ev.ts, request_id=ev.request_id, kind=ev.kind, payload=payload, prev_hash=prev, hash=h)
-        )
-        seqs.append(seq)
+        h = sha256(bytes.fromhex(prev) + payload.encode("utf-8")).hexdigest()  # chain_hash, inlined
+        rows.append({
+            "seq": seq, "ts": ev.ts, "request_id": ev.request_id, "kind": ev.kind, "payload": payload,
+            "prev_hash": prev, "hash": h,
+        })
         prev = h
-    session.add_all(rows)
+    conn.execute(_INSERT_EVENTS, rows)
     now = datetime.now(UTC)
-    head.seq, head.hash, head.ts = seq, prev, now
-    head.key_id = signer.key_id()
-    head.signature = signer.sign(_head_statement(seq, prev, now))
-    last_cp = session.execute(select(func.max(AuditCheckpoint.seq))).scalar_one_or_none() or 0
+    result = conn.execute(_UPDATE_HEAD, {
+        "head_id": HEAD_ID, "seq": seq, "hash": prev, "ts": now, "key_id": key_id,
+        "signature": signer.sign(_head_statement(seq, prev, now)),
+    })
+    if result.rowcount != 1:
+        raise StoreError("the audit head row could not be updated", "无法更新审计链头记录")
     if seq - last_cp >= checkpoint_every:
-        _write_checkpoint(session, signer, seq, prev, now)
-    return seqs
+        last_cp = conn.execute(_LAST_CHECKPOINT).scalar_one_or_none() or 0
+        if seq - last_cp >= checkpoint_every:
+            _write_checkpoint(conn, signer, seq, prev, now)
+    return list(range(head_seq + 1, seq + 1))
 
 
-def _write_checkpoint(session: Session, signer: SigningKey, seq: int, hash_: str, ts: datetime) -> Checkpoint:
+def _write_checkpoint(conn: Connection, signer: SigningKey, seq: int, hash_: str, ts: datetime) -> Checkpoint:
     sig = signer.sign(_checkpoint_statement(seq, hash_, seq, ts))
-    row = AuditCheckpoint(seq=seq, hash=hash_, count=seq, ts=ts, key_id=signer.key_id(), signature=sig)
-    session.add(row)
-    return Checkpoint(seq=seq, hash=hash_, count=seq, ts=ts, key_id=row.key_id, signature=sig)
+    key_id = signer.key_id()
+    conn.execute(
+        _INSERT_CHECKPOINT, {"seq": seq, "hash": hash_, "count": seq, "ts": ts, "key_id": key_id, "signature": sig}
+    )
+    return Checkpoint(seq=seq, hash=hash_, count=seq, ts=ts, key_id=key_id, signature=sig)
 
 
 def _verify_sig(public: Ed25519PublicKey, signature: str, statement: bytes) -> bool:
@@ -269,15 +299,15 @@ class AuditService:
         """Write a signed checkpoint of the current head now. None when the chain is empty (or, with
         ``only_if_new``, when no event was added since the last checkpoint)."""
         try:
-            with Session(self._engine) as s, s.begin():
-                head = _lock_head(s)
-                if head.seq == 0:
+            with self._engine.begin() as conn:
+                seq, hash_, _ = _lock_head(conn)
+                if seq == 0:
                     return None
                 if only_if_new:
-                    last = s.execute(select(func.max(AuditCheckpoint.seq))).scalar_one_or_none() or 0
-                    if last >= head.seq:
+                    last = conn.execute(_LAST_CHECKPOINT).scalar_one_or_none() or 0
+                    if last >= seq:
                         return None
-                return _write_checkpoint(s, self._signer, head.seq, head.hash, datetime.now(UTC))
+                return _write_checkpoint(conn, self._signer, seq, hash_, datetime.now(UTC))
         except (StoreError, SigningKeyError):
             raise
         except Exception as exc:

@@ -13,15 +13,15 @@ import queue
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from hegui.core.types import Finding
 from hegui.detectors.base import DetectContext
 from hegui.detectors.pii import PIIDetector, redact
-from hegui.services.audit import NewEvent, SigningKey, append_events, content_hmac
+from hegui.services.audit import CONTENT_HMAC_PREFIX, NewEvent, SigningKey, append_events
 from hegui.services.errors import SigningKeyError, StoreError
 from hegui.services.types import ExchangeRecord
 from hegui.store import AuditEvent, ContentLog, read_only
@@ -58,10 +58,14 @@ class _Redactor:
         return redact(text, findings, "mask") if findings else text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Prepared:
-    content: ContentLog | None
+    content: dict[str, Any] | None  # a content_log row (column values), None when the content log is off
     event: NewEvent
+
+
+_CONTENT = cast(Table, ContentLog.__table__)
+_INSERT_CONTENT = insert(_CONTENT)
 
 
 def _latency(values: Any) -> dict[str, float]:
@@ -96,6 +100,10 @@ class RecordService:
         self.checkpoint_every = checkpoint_every
         self.content_log = content_log
         self._redact = _Redactor()
+        self._retention = timedelta(days=retention_days)
+        # keyed HMAC states, copied per use (same digests as pseudonymise() and content_hmac())
+        self._pseudonym = hmac.new(secret_key, b"", hashlib.sha256)
+        self._content_key = hmac.new(secret_key, CONTENT_HMAC_PREFIX, hashlib.sha256)
         self._queue: queue.Queue[tuple[ExchangeRecord, concurrent.futures.Future[None]] | None] = queue.Queue()
         self._writer: threading.Thread | None = None
         self._state = threading.Lock()
@@ -104,17 +112,22 @@ class RecordService:
     # writing ------------------------------------------------------------------------------------------------
     def _prepare(self, rec: ExchangeRecord) -> _Prepared:
         ts = rec.ts.astimezone(UTC)
-        end_user = pseudonymise(self._secret, rec.end_user) if rec.end_user is not None else None
-        content: ContentLog | None = None
-        input_text = output_text = None
+        end_user = None
+        if rec.end_user is not None:
+            h = self._pseudonym.copy()
+            h.update(rec.end_user.encode("utf-8"))
+            end_user = h.hexdigest()
+        content: dict[str, Any] | None = None
+        input_hmac = output_hmac = None
         if self.content_log:
             input_text, output_text = self._redact(rec.input_text), self._redact(rec.output_text)
-            content = ContentLog(
-                request_id=rec.request_id, ts=ts, account_id=rec.account_id, key_id=rec.key_id,
-                end_user_hash=end_user, endpoint=rec.endpoint, model=rec.model, outcome=rec.outcome,
-                input_text=input_text, output_text=output_text,
-                retention_until=ts + timedelta(days=self.retention_days),
-            )
+            content = {
+                "request_id": rec.request_id, "ts": ts, "account_id": rec.account_id, "key_id": rec.key_id,
+                "end_user_hash": end_user, "endpoint": rec.endpoint, "model": rec.model, "outcome": rec.outcome,
+                "input_text": input_text, "output_text": output_text,
+                "retention_until": ts + self._retention,
+            }
+            input_hmac, output_hmac = self._content_hmac(input_text), self._content_hmac(output_text)
         body: dict[str, Any] = {
             "v": 1,
             "endpoint": rec.endpoint,
@@ -128,21 +141,27 @@ class RecordService:
             "error": rec.error[:_MAX_ERROR] if rec.error is not None else None,
             "stages": [st.to_dict() for st in rec.stages],
             "latency_ms": _latency(rec.latency_ms),
-            "content": {
-                "stored": content is not None,
-                "input_hmac": content_hmac(self._secret, input_text) if content is not None else None,
-                "output_hmac": content_hmac(self._secret, output_text) if content is not None else None,
-            },
+            "content": {"stored": content is not None, "input_hmac": input_hmac, "output_hmac": output_hmac},
         }
         return _Prepared(content, NewEvent(request_id=rec.request_id, kind=EVENT_KIND, ts=ts, body=body))
 
+    def _content_hmac(self, text: str | None) -> str | None:
+        """:func:`hegui.services.audit.content_hmac`, from a precomputed keyed state."""
+        if text is None:
+            return None
+        h = self._content_key.copy()
+        h.update(text.encode("utf-8"))
+        return h.hexdigest()
+
     def _commit(self, items: list[_Prepared]) -> None:
-        with Session(self._engine) as s, s.begin():
-            contents = [p.content for p in items if p.content is not None]
+        """Write ``items`` in one transaction: the content rows (one multi-row insert), the audit events, one
+        head update and signature (and a checkpoint when due). Both :meth:`record` and the writer thread's
+        group commit come here."""
+        contents = [p.content for p in items if p.content is not None]
+        with self._engine.begin() as conn:
             if contents:
-                s.add_all(contents)
-                s.flush()
-            append_events(s, [p.event for p in items], self._signer, checkpoint_every=self.checkpoint_every)
+                conn.execute(_INSERT_CONTENT, contents)
+            append_events(conn, [p.event for p in items], self._signer, checkpoint_every=self.checkpoint_every)
 
     def record(self, rec: ExchangeRecord) -> None:
         """Store one record now (content row, if enabled, and audit event in one transaction). Raises
