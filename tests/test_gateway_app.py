@@ -398,3 +398,26 @@ def test_gateway_on_each_store(tmp_path: Path, upstream: tuple[FakeUpstream, str
         assert _outcome(gw.record(bad.model_extra["hegui"]["request_id"])) == "blocked_input"  # type: ignore[index]
         report = gw.state.services.audit.verify()
         assert report.ok and report.events >= 2
+
+
+def test_service_disclosure_is_public(gw: _Gateway) -> None:
+    """IM Art 10 / R-SVC-05: intended users, occasions, purposes, base models, limits, PI, labels, opt-out."""
+    doc = httpx.get(gw.url + "/v1/hegui/disclosure").json()
+    for key in ("intended_users", "occasions", "purposes", "algorithms", "limitations", "personal_information",
+                "labeling", "training_use", "complaints"):
+        assert doc[key]["zh"] and doc[key]["en"], key
+    assert "fake" in doc["base_models"]  # defaults to the served models
+    page = httpx.get(gw.url + "/disclosure")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    for heading in ("适用人群", "Intended users", "适用场合", "用途", "使用的基础模型", "生成内容标识"):
+        assert heading in page.text
+
+
+def test_disclosure_from_config(tmp_path: Path, upstream: tuple[FakeUpstream, str]) -> None:
+    extra = "disclosure: {base_models: [Qwen2.5-7B-Instruct], intended_users: {zh: 企业内部员工 <b>, en: Staff only}}"
+    app = _start(tmp_path, upstream[1], extra=extra)
+    with ServerThread(app) as srv:
+        doc = httpx.get(srv.url + "/v1/hegui/disclosure").json()
+        page = httpx.get(srv.url + "/disclosure").text
+    assert doc["base_models"] == ["Qwen2.5-7B-Instruct"] and doc["intended_users"]["en"] == "Staff only"
+    assert "企业内部员工 &lt;b&gt;" in page  # escaped

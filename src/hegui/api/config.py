@@ -49,7 +49,8 @@ class ModerationConfig(BaseModel):
 
 # top-level sections owned by other parts of hegui (the gateway's settings validate them); listed here so a
 # misspelt section name is still an error when only the moderation part is read
-OTHER_SECTIONS = ("server", "store", "upstreams", "demo_upstream", "streaming", "labels", "logging", "limits", "audit")
+OTHER_SECTIONS = ("server", "store", "upstreams", "demo_upstream", "streaming", "labels", "logging", "limits", "audit",
+                  "disclosure", "identity", "minors", "conduct")
 
 
 class _ConfigFile(BaseModel):
@@ -67,6 +68,10 @@ class _ConfigFile(BaseModel):
     logging: Any = None
     limits: Any = None
     audit: Any = None
+    disclosure: Any = None
+    identity: Any = None
+    minors: Any = None
+    conduct: Any = None
 
 
 def load_config(path: str | Path) -> ModerationConfig:

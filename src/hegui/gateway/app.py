@@ -22,13 +22,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from hegui import __version__
 from hegui.api import Moderator
 from hegui.core.errors import HeguiError
 from hegui.core.types import Action, Decision, RiskLevel, Stage
 from hegui.gateway.demo import DEMO_MODEL, DemoUpstream
+from hegui.gateway.disclosure import disclosure_document, disclosure_html
 from hegui.gateway.labels import aigc_metadata, explicit_label, label_prefix, label_suffix
 from hegui.gateway.metrics import CONTENT_TYPE_LATEST, GatewayMetrics
 from hegui.gateway.openai_compat import BadRequest, moderation_response, openai_error, parse_chat_request
@@ -290,6 +291,16 @@ def create_app(
         st: GatewayState = request.app.state.hegui
         return {"status": "ok", "version": __version__, "detectors": [d.name for d in st.moderator.detectors],
                 "models": st.router.model_ids(), "demo_upstream": settings.use_demo}
+
+    @app.get("/disclosure")
+    async def disclosure_page(request: Request) -> HTMLResponse:
+        st: GatewayState = request.app.state.hegui
+        return HTMLResponse(disclosure_html(settings.disclosure, st.router.model_ids()))
+
+    @app.get("/v1/hegui/disclosure")
+    async def disclosure_json(request: Request) -> JSONResponse:
+        st: GatewayState = request.app.state.hegui
+        return JSONResponse(disclosure_document(settings.disclosure, st.router.model_ids()))
 
     @app.get("/metrics")
     async def metrics(request: Request) -> Response:

@@ -42,6 +42,8 @@ from hegui.policy.loader import parse_yaml_model
 
 __all__ = [
     "AuditSettings",
+    "Bilingual",
+    "DisclosureSettings",
     "LabelSettings",
     "LimitSettings",
     "LoggingSettings",
@@ -140,6 +142,54 @@ class AuditSettings(_Section):
     checkpoint_every: int = Field(default=1000, ge=1)
 
 
+class Bilingual(_Section):
+    zh: str
+    en: str
+
+
+def _bi(zh: str, en: str) -> Bilingual:
+    return Bilingual(zh=zh, en=en)
+
+
+class DisclosureSettings(_Section):
+    """What the service publishes about itself (IM Art 10, TC260 §7 b), R-SVC-05): served at ``/disclosure``
+    (HTML) and ``/v1/hegui/disclosure`` (JSON). Every deployment must edit these defaults."""
+
+    service_name: Bilingual = Field(default_factory=lambda: _bi("hegui 演示服务", "hegui demo service"))
+    provider: Bilingual = Field(default_factory=lambda: _bi("（请填写服务提供者名称）", "(fill in the provider's name)"))
+    intended_users: Bilingual = Field(default_factory=lambda: _bi(
+        "年满 18 周岁、已完成实名认证的用户；未成年人须在监护人同意下使用未成年人模式。",
+        "Adults (18+) who have verified their real identity; minors only in minors' mode with a guardian's consent."))
+    occasions: Bilingual = Field(default_factory=lambda: _bi(
+        "日常问答、写作辅助、学习参考等一般场景；不适用于医疗诊断、法律意见、金融投资决策等需要专业判断的场景。",
+        "Everyday questions, writing help and study; not for medical diagnosis, legal advice or investment decisions."))
+    purposes: Bilingual = Field(default_factory=lambda: _bi(
+        "提供文本生成服务，辅助用户获取信息和完成写作。", "Text generation that helps users find information and write."))
+    base_models: list[str] = Field(default_factory=list)  # filled from the configured upstreams when empty
+    algorithms: Bilingual = Field(default_factory=lambda: _bi(
+        "大语言模型生成回答；输入与输出经关键词库、个人信息识别、风险分类模型和相似文本库审核。",
+        "A large language model generates answers; prompts and answers are checked by a word library, personal-"
+        "information detection, a risk classifier and a similar-text library."))
+    limitations: Bilingual = Field(default_factory=lambda: _bi(
+        "生成内容可能不准确或过时，请核实重要信息；请勿过度依赖。", "Answers may be wrong or out of date: check what matters, and "
+        "do not over-rely on them."))
+    personal_information: Bilingual = Field(default_factory=lambda: _bi(
+        "收集账号标识与实名认证信息（用于依法核验身份）；对话内容经个人信息脱敏后按保存期限留存用于安全审计，到期删除；不向第三方提供。",
+        "Account identifiers and real-identity data (to verify identity as the law requires); conversations, with "
+        "personal information masked, kept for the retention period for safety audits, then deleted; never shared."))
+    labeling: Bilingual = Field(default_factory=lambda: _bi(
+        "依据 GB 45438-2025：生成文本附“本内容由人工智能生成”显式标识，API 响应的 hegui.aigc 字段携带隐式标识。",
+        "Per GB 45438-2025: generated text carries a visible AI-generated label; API answers carry the implicit "
+        "label in hegui.aigc."))
+    training_use: Bilingual = Field(default_factory=lambda: _bi(
+        "如使用您的输入训练模型，您可以随时在应用的“设置 → 隐私”中一键关闭；关闭后您的输入不会进入任何训练数据。",
+        "If your inputs are used for training, you can switch that off at any time in the app's Settings → Privacy; "
+        "after that none of your inputs go into any training data."))
+    complaints: Bilingual = Field(default_factory=lambda: _bi(
+        "投诉举报：请通过（请填写邮箱或电话）联系，我们将在 15 个工作日内处理。",
+        "Complaints and reports: (fill in an e-mail address or phone); we answer within 15 working days."))
+
+
 class Settings(_Section):
     """Everything ``hegui serve`` needs. Build with :func:`load_settings`."""
 
@@ -152,6 +202,7 @@ class Settings(_Section):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    disclosure: DisclosureSettings = Field(default_factory=DisclosureSettings)
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     # not from the file: where relative paths and the default SQLite file live, and the secret
     data_dir: Path = Path(".hegui")
@@ -272,4 +323,5 @@ class _RawFile(_Section):
     logging: LoggingSettings | None = None
     limits: LimitSettings | None = None
     audit: AuditSettings | None = None
+    disclosure: DisclosureSettings | None = None
     moderation: ModerationConfig | None = None
