@@ -303,3 +303,19 @@ def test_missing_head_row_fails_the_append_and_writes_nothing(services: Services
     with services.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_events")).scalar_one() == 2
         assert conn.execute(text("SELECT count(*) FROM content_log")).scalar_one() == 2
+
+
+def test_other_events_join_the_chain(store_url: str, tmp_path: Path) -> None:
+    """Identity checks, sanctions and appeals go into the same chain and verify like exchanges."""
+    from hegui.services import Services
+
+    svc = Services.open(store_url, secret_key=b"s" * 32, data_dir=tmp_path, checkpoint_every=3)
+    try:
+        seqs = [svc.audit.append("sanction", {"user_id": f"u{i}", "action": "warn"}) for i in range(4)]
+        assert seqs == sorted(seqs) and len(set(seqs)) == 4
+        with pytest.raises(ValueError):
+            svc.audit.append("exchange", {})
+        report = svc.audit.verify()
+        assert report.ok and report.events == 4 and report.checkpoints >= 1
+    finally:
+        svc.close()

@@ -20,6 +20,7 @@ import hmac
 import json
 import os
 import threading
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -294,6 +295,25 @@ class AuditService:
     def public_key_pem(self) -> bytes:
         """The checkpoint-signing public key (PEM, SubjectPublicKeyInfo), for external verification."""
         return self._signer.public_key_pem()
+
+    def append(self, kind: str, payload: dict[str, Any], *, request_id: str | None = None,
+               ts: datetime | None = None) -> int:
+        """Append one event that is not an exchange (an identity check, a sanction, an appeal, a key rotation...)
+        to the chain in its own transaction; returns its seq. ``payload`` must hold no user content and no
+        personal data: ids, codes, actions and times only. Raises :class:`StoreError`."""
+        if kind == "exchange":
+            raise ValueError("exchange events are written by RecordService")
+        rid = request_id or f"{kind}-{uuid.uuid4().hex}"
+        ev = NewEvent(request_id=rid[:128], kind=kind, ts=(ts or datetime.now(UTC)).astimezone(UTC),
+                      body={"v": 1, **payload})
+        try:
+            with self._engine.begin() as conn:
+                return append_events(conn, [ev], self._signer, checkpoint_every=self.checkpoint_every)[0]
+        except (StoreError, SigningKeyError):
+            raise
+        except Exception as exc:
+            raise StoreError(f"could not append the audit event: {type(exc).__name__}",
+                             f"无法写入审计事件：{type(exc).__name__}") from exc
 
     def checkpoint(self, *, only_if_new: bool = False) -> Checkpoint | None:
         """Write a signed checkpoint of the current head now. None when the chain is empty (or, with
