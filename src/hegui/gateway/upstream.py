@@ -1,6 +1,6 @@
 """Calling OpenAI-compatible upstream servers (vLLM, Ollama, DeepSeek, ...).
 
-:class:`HttpUpstream` talks to one server over one shared ``httpx.AsyncClient``; :class:`UpstreamRouter` picks
+:class:`HttpUpstream` talks to one server over one shared ``aiohttp.ClientSession``; :class:`UpstreamRouter` picks
 the upstream that serves a model. Every failure is an :class:`UpstreamError` whose ``kind`` says what went wrong
 (``connect``, ``timeout``, ``status``, ``protocol``, ``closed``) and whose message (English and Chinese) says what
 to do next. Prompts and answers are never logged and never put into error messages.
@@ -14,7 +14,8 @@ import json
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from hegui.core.errors import HeguiError
 from hegui.gateway.settings import Settings, UpstreamSettings
@@ -152,8 +153,71 @@ def _status_hint(status: int) -> tuple[str, str]:
     return ("check the upstream's configuration", "请检查上游配置")
 
 
-class _Attempted(Exception):
-    """Internal marker: wraps an httpx error raised after the request may have reached the upstream."""
+_JSON_HEADERS = {"Content-Type": "application/json"}
+_SSE_HEADERS = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+# Idle connections are dropped before the usual server-side keep-alive timeout (uvicorn, hence vLLM: 5 s), so a
+# request is not sent on a connection the server is closing.
+_KEEPALIVE_S = 4.0
+_TIMEOUT_ERRORS = (TimeoutError,)  # asyncio.TimeoutError and aiohttp's timeout errors are TimeoutError
+
+
+def _dumps(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class _SSEParser:
+    """Incremental Server-Sent Events parser: bytes in, the ``data`` of each complete event out.
+
+    Lines may end in LF, CRLF or CR and may be split across network reads; ``data:`` with or without a space;
+    ``:`` comments and other fields (``event``, ``id``, ``retry``) are ignored; the ``data`` lines of one event are
+    joined with ``\\n``; an event ends at a blank line (or at the end of the stream, see :meth:`close`).
+    """
+
+    __slots__ = ("_buf", "_data", "_skip_lf")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._data: list[str] = []
+        self._skip_lf = False
+
+    def feed(self, chunk: bytes) -> list[str]:
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
+        buf = self._buf + chunk if self._buf else chunk
+        if b"\r" in buf:
+            self._skip_lf = buf[-1:] == b"\r"  # a CRLF may be split across reads
+            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lines = buf.split(b"\n")
+        self._buf = lines.pop()
+        return self._lines(lines)
+
+    def close(self) -> list[str]:
+        """End of stream: a last line without a newline and an event without its blank line still count."""
+        lines = [self._buf] if self._buf else []
+        self._buf = b""
+        lines.append(b"")
+        return self._lines(lines)
+
+    def _lines(self, lines: list[bytes]) -> list[str]:
+        events: list[str] = []
+        data = self._data
+        for raw in lines:
+            if not raw:
+                if data:
+                    events.append("\n".join(data))
+                    data.clear()
+                continue
+            if raw.startswith(b"data:"):
+                value = raw[5:]
+                if value[:1] == b" ":
+                    value = value[1:]
+                data.append(value.decode("utf-8", "replace"))
+            elif raw == b"data":
+                data.append("")
+            # ": comments", event:, id:, retry:, unknown fields: ignored
+        return events
 
 
 # ----------------------------------------------------------------------------------------------- HTTP
@@ -162,41 +226,51 @@ class _Attempted(Exception):
 class HttpUpstream:
     """An OpenAI-compatible server reached over HTTP(S), with one shared connection pool.
 
-    Timeouts: ``connect_timeout_s`` to connect, ``timeout_s`` for everything else (per read/write).
-    Connection failures (refused, DNS, connect timeout) are retried ``connect_retries`` times with a short
-    backoff; nothing is retried once the request may have reached the upstream.
+    The ``aiohttp.ClientSession`` is created on first use, inside the running event loop (the object itself may
+    be built outside one). Timeouts: ``connect_timeout_s`` to connect, ``timeout_s`` for each read (and for
+    waiting for a free connection when ``max_connections`` are busy). Connection failures (refused, DNS, connect
+    timeout) are retried ``connect_retries`` times with a short backoff; nothing is retried once the request may
+    have reached the upstream.
     """
 
-    def __init__(
-        self,
-        settings: UpstreamSettings,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry_backoff_s: float = 0.2,
-    ) -> None:
+    def __init__(self, settings: UpstreamSettings, *, retry_backoff_s: float = 0.2) -> None:
         self.name = settings.name
         self.settings = settings
         self.base_url = settings.base_url
         self.retry_backoff_s = retry_backoff_s
-        headers = {"Accept": "application/json"}
+        self._headers = {"Accept": "application/json"}
         key = settings.api_key()
         if key:
-            headers["Authorization"] = f"Bearer {key}"
-        self._client = httpx.AsyncClient(
-            base_url=settings.base_url + "/",
-            headers=headers,
-            timeout=httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s),
-            limits=httpx.Limits(
-                max_connections=settings.max_connections,
-                max_keepalive_connections=min(20, settings.max_connections),
-            ),
-            transport=transport,
-            follow_redirects=False,
-            trust_env=False,
-        )
+            self._headers["Authorization"] = f"Bearer {key}"
+        self._chat_url = URL(settings.base_url + "/chat/completions")
+        self._models_url = URL(settings.base_url + "/models")
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def __repr__(self) -> str:
         return f"HttpUpstream(name={self.name!r}, base_url={self.base_url!r})"
+
+    def _client(self) -> aiohttp.ClientSession:
+        """The session, created in (and bound to) the running event loop on first use."""
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is None or session.closed or self._loop is not loop:
+            s = self.settings
+            connector = aiohttp.TCPConnector(limit=s.max_connections, keepalive_timeout=_KEEPALIVE_S)
+            session = aiohttp.ClientSession(
+                connector=connector,
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=s.timeout_s + s.connect_timeout_s,  # waiting for a free pooled connection, then connecting
+                    sock_connect=s.connect_timeout_s,
+                    sock_read=s.timeout_s,
+                ),
+                trust_env=False,
+                raise_for_status=False,
+            )
+            self._session, self._loop = session, loop
+        return session
 
     # errors
 
@@ -206,10 +280,10 @@ class HttpUpstream:
     def _where_zh(self) -> str:
         return f"上游 {self.name!r}（{self.base_url}）"
 
-    def _connect_error(self, exc: httpx.HTTPError, attempts: int) -> UpstreamError:
+    def _connect_error(self, exc: BaseException, attempts: int) -> UpstreamError:
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         tries_zh = f"（已尝试 {attempts} 次）" if attempts > 1 else ""
-        if isinstance(exc, httpx.ConnectTimeout):
+        if isinstance(exc, _TIMEOUT_ERRORS):
             return UpstreamError(
                 "connect",
                 f"{self._where()} did not accept the connection within {self.settings.connect_timeout_s:g}s{tries}; "
@@ -217,16 +291,18 @@ class HttpUpstream:
                 f"{self._where_zh()} 在 {self.settings.connect_timeout_s:g} 秒内未接受连接{tries_zh}；请确认它已启动且网络可达",
                 upstream=self.name,
             )
+        cause = getattr(exc, "os_error", None)
+        what = type(cause if isinstance(cause, BaseException) else exc).__name__
         return UpstreamError(
             "connect",
-            f"{self._where()} refused the connection{tries} ({type(exc).__name__}); is it running? "
+            f"{self._where()} refused the connection{tries} ({what}); is it running? "
             "Check `base_url` in the config.",
-            f"{self._where_zh()} 拒绝连接{tries_zh}（{type(exc).__name__}）；它是否已启动？请检查配置中的 `base_url`",
+            f"{self._where_zh()} 拒绝连接{tries_zh}（{what}）；它是否已启动？请检查配置中的 `base_url`",
             upstream=self.name,
         )
 
-    def _transport_error(self, exc: httpx.HTTPError, *, streaming: bool = False) -> UpstreamError:
-        if isinstance(exc, httpx.TimeoutException):
+    def _transport_error(self, exc: BaseException, *, streaming: bool = False) -> UpstreamError:
+        if isinstance(exc, _TIMEOUT_ERRORS):
             return UpstreamError(
                 "timeout",
                 f"{self._where()} did not answer within {self.settings.timeout_s:g}s ({type(exc).__name__}); "
@@ -275,32 +351,40 @@ class HttpUpstream:
 
     # transport
 
-    async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        """Send with retries on connection failures only."""
+    async def _backoff(self, attempts: int) -> None:
+        """Wait before connection attempt ``attempts + 1``."""
+        await asyncio.sleep(self.retry_backoff_s * (2 ** (attempts - 1)))
+
+    async def _send(
+        self, method: str, url: URL, data: bytes | None, headers: Mapping[str, str] | None
+    ) -> aiohttp.ClientResponse:
+        """Send; the response once its headers arrived. Retries on connection failures only."""
+        session = self._client()
         attempts = 0
         while True:
             attempts += 1
             try:
-                return await self._client.send(request, stream=stream)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                return await session.request(method, url, data=data, headers=headers, allow_redirects=False)
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                # never connected: the request was not sent
                 if attempts > self.settings.connect_retries:
                     raise self._connect_error(exc, attempts) from None
-            except httpx.HTTPError as exc:
+            except (aiohttp.ClientError, *_TIMEOUT_ERRORS) as exc:
                 raise self._transport_error(exc) from None
-            await asyncio.sleep(self.retry_backoff_s * (2 ** (attempts - 1)))
+            await self._backoff(attempts)
 
-    async def _request_json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        request = self._client.build_request(method, path, json=body)
-        response = await self._send(request, stream=True)
+    async def _request_json(self, method: str, url: URL, body: dict[str, Any] | None = None) -> Any:
+        data = None if body is None else _dumps(body)
+        response = await self._send(method, url, data, None if body is None else _JSON_HEADERS)
         try:
-            try:
-                if response.status_code >= 300:
-                    raise self._status_error(response.status_code, await _read_limited(response))
-                content = await response.aread()
-            except httpx.HTTPError as exc:
-                raise self._transport_error(exc) from None
+            if response.status >= 300:
+                raise self._status_error(response.status, await _read_limited(response))
+            content = await response.read()
+        except (aiohttp.ClientError, *_TIMEOUT_ERRORS) as exc:
+            response.close()
+            raise self._transport_error(exc) from None
         finally:
-            await response.aclose()
+            response.release()  # back to the pool if the body was read in full, else the connection is closed
         try:
             return json.loads(content)
         except (ValueError, UnicodeDecodeError):
@@ -311,7 +395,7 @@ class HttpUpstream:
     async def chat(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``/chat/completions`` (non-streaming); the parsed ``chat.completion`` object."""
         payload = {**body, "stream": False}
-        data = await self._request_json("POST", "chat/completions", payload)
+        data = await self._request_json("POST", self._chat_url, payload)
         if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
             if isinstance(data, dict) and "error" in data:
                 raise self._status_error(None, json.dumps(data).encode())
@@ -324,47 +408,53 @@ class HttpUpstream:
         Closing the generator early closes the upstream response (the upstream sees the disconnect).
         """
         payload = {**body, "stream": True}
-        request = self._client.build_request(
-            "POST", "chat/completions", json=payload, headers={"Accept": "text/event-stream"}
-        )
-        response = await self._send(request, stream=True)
+        response = await self._send("POST", self._chat_url, _dumps(payload), _SSE_HEADERS)
+        complete = False  # read to [DONE] (or the end): the connection may go back to the pool
         try:
-            if response.status_code >= 300:
+            if response.status >= 300:
                 try:
                     raw = await _read_limited(response)
-                except httpx.HTTPError as exc:
+                except (aiohttp.ClientError, *_TIMEOUT_ERRORS) as exc:
                     raise self._transport_error(exc) from None
-                raise self._status_error(response.status_code, raw)
+                raise self._status_error(response.status, raw)
             finished = False
-            lines = response.aiter_lines()
-            while True:
+            parser = _SSEParser()
+            content = response.content
+            eof = False
+            while not eof:
                 try:
-                    line = await lines.__anext__()
-                except StopAsyncIteration:
-                    break
-                except httpx.HTTPError as exc:
+                    part = await content.readany()
+                except (aiohttp.ClientError, *_TIMEOUT_ERRORS) as exc:
                     raise self._transport_error(exc, streaming=True) from None
-                if not line.startswith("data:"):
-                    continue  # blank separators, ": comments", event:, id:, retry:
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    return
-                if not data:
-                    continue
-                try:
-                    chunk = json.loads(data)
-                except ValueError:
-                    raise self._protocol_error("an SSE data line is not JSON", "SSE data 行不是 JSON") from None
-                if not isinstance(chunk, dict):
-                    raise self._protocol_error("an SSE chunk is not a JSON object", "SSE 数据块不是 JSON 对象")
-                if "error" in chunk and "choices" not in chunk:
-                    raise self._status_error(None, data.encode())
-                choices = chunk.get("choices")
-                if not isinstance(choices, list):
-                    raise self._protocol_error("an SSE chunk has no `choices` list", "SSE 数据块中没有 `choices` 列表")
-                if any(isinstance(c, dict) and c.get("finish_reason") for c in choices):
-                    finished = True
-                yield chunk
+                if part:
+                    events = parser.feed(part)
+                else:
+                    eof = True
+                    events = parser.close()
+                for event in events:
+                    data = event.strip()
+                    if data == "[DONE]":
+                        complete = True
+                        return
+                    if not data:
+                        continue
+                    try:
+                        chunk = json.loads(data)
+                    except ValueError:
+                        raise self._protocol_error("an SSE data line is not JSON", "SSE data 行不是 JSON") from None
+                    if not isinstance(chunk, dict):
+                        raise self._protocol_error("an SSE chunk is not a JSON object", "SSE 数据块不是 JSON 对象")
+                    if "error" in chunk and "choices" not in chunk:
+                        raise self._status_error(None, data.encode())
+                    choices = chunk.get("choices")
+                    if not isinstance(choices, list):
+                        raise self._protocol_error(
+                            "an SSE chunk has no `choices` list", "SSE 数据块中没有 `choices` 列表"
+                        )
+                    if any(isinstance(c, dict) and c.get("finish_reason") for c in choices):
+                        finished = True
+                    yield chunk
+            complete = True
             if not finished:
                 raise UpstreamError(
                     "closed",
@@ -373,26 +463,34 @@ class HttpUpstream:
                     upstream=self.name,
                 )
         finally:
-            await response.aclose()
+            if complete:
+                response.release()
+            else:
+                response.close()  # left early or failed: drop the connection, the upstream sees the disconnect
 
     async def models(self) -> list[str]:
         """GET ``/models``: the ids of the models the upstream serves."""
-        data = await self._request_json("GET", "models")
+        data = await self._request_json("GET", self._models_url)
         items = data.get("data") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise self._protocol_error("no `data` list in the model list", "模型列表中没有 `data` 列表")
         return [str(m["id"]) for m in items if isinstance(m, dict) and isinstance(m.get("id"), str)]
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        session, loop = self._session, self._loop
+        self._session = self._loop = None
+        # a session left behind in another (finished) event loop cannot be closed from this one
+        if session is not None and not session.closed and loop is asyncio.get_running_loop():
+            await session.close()
 
 
-async def _read_limited(response: httpx.Response, limit: int = _MAX_ERROR_BODY) -> bytes:
+async def _read_limited(response: aiohttp.ClientResponse, limit: int = _MAX_ERROR_BODY) -> bytes:
     out = bytearray()
-    async for part in response.aiter_bytes():
-        out += part
-        if len(out) >= limit:
+    while len(out) < limit:
+        part = await response.content.read(limit - len(out))
+        if not part:
             break
+        out += part
     return bytes(out[:limit])
 
 
