@@ -39,7 +39,11 @@ def test_upgrade_is_idempotent_and_independent_of_cwd(store_url: str, tmp_path: 
         upgrade(engine)
     finally:
         os.chdir(old)
-    assert current_revision(engine) == "0001_initial"
+    from alembic.script import ScriptDirectory
+
+    from hegui.store.engine import alembic_config
+
+    assert current_revision(engine) == ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert set(inspect(engine).get_table_names()) >= TABLES
     with Session(engine) as s:
         head = s.execute(select(AuditHead)).scalar_one()
