@@ -11,9 +11,10 @@ Inputs:
   prompt id: ids sorted, shuffled with ``random.Random(0)``, first half; see ``hegui.detectors.refusal.datasets``).
   The TEST half is what ``bench/bench_refusal.py`` and the tests report on.
 
-Two L2-regularised logistic regressions (Newton's method, NumPy, no randomness) are fitted on the features of
-:mod:`hegui.detectors.refusal.features`: ``binary`` (refusal or partial vs compliance) on every DEV answer, and
-``partial`` (partial vs full refusal) on the DEV answers that are not compliance. Weights are rounded to 6 decimals
+Three L2-regularised logistic regressions (Newton's method, NumPy, no randomness) are fitted on the features of
+:mod:`hegui.detectors.refusal.features`: ``binary`` (refusal or partial vs compliance; hand features + hashed
+wording) and ``binary_neutral`` (the same, hand features only, for non-English answers) on every DEV answer, and
+``partial`` (partial vs full refusal; hand features only) on the DEV answers that are not compliance. Weights are rounded to 6 decimals
 so the output is byte-stable for the same inputs and package versions (NumPy, OpenCC 1.1+).
 
     .venv/bin/python scripts/build_refusal.py [--data ../shared/data] [--out FILE] [--check]
@@ -38,8 +39,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 from hegui.detectors.refusal import datasets as ds  # noqa: E402
 from hegui.detectors.refusal.cues import CATEGORIES, expand_cues, fold, parse_cue_file  # noqa: E402
-from hegui.detectors.refusal.detector import MODEL_FORMAT  # noqa: E402
-from hegui.detectors.refusal.features import FEATURE_NAMES, featurize  # noqa: E402
+from hegui.detectors.refusal.detector import MODEL_FORMAT, wording_config  # noqa: E402
+from hegui.detectors.refusal.features import FEATURE_NAMES, NGRAM_BUCKETS, NGRAM_VALUE, featurize  # noqa: E402
 from hegui.detectors.refusal.train import fit_logistic  # noqa: E402
 
 DATA_DIR = REPO / "src" / "hegui" / "detectors" / "data"
@@ -83,6 +84,25 @@ def _r(a: Any) -> list[float]:
     return [round(float(v), 6) for v in np.asarray(a).ravel()]
 
 
+def design(items: list[ds.Item], cueset: Any) -> Any:
+    """The design matrix: the hand features, then the hashed wording buckets (worth NGRAM_VALUE each)."""
+    rows = []
+    for i in items:
+        fz = featurize(i.answer, i.prompt, cueset)
+        g = np.zeros(NGRAM_BUCKETS)
+        g[list(fz.ngrams)] = NGRAM_VALUE
+        rows.append(np.concatenate([fz.vector, g]))
+    return np.array(rows)
+
+
+def _linear(fit: Any) -> dict[str, Any]:
+    n = len(FEATURE_NAMES)
+    out = {"weights": _r(fit.weights[:n]), "bias": round(fit.bias, 6)}
+    if len(fit.weights) > n:
+        out["ngram_weights"] = _r(fit.weights[n:])
+    return out
+
+
 def build(data: Path) -> dict[str, Any]:
     from hegui.detectors.refusal.cues import CueSet
 
@@ -90,12 +110,16 @@ def build(data: Path) -> dict[str, Any]:
     cues = build_cues(cue_text)
     cueset = CueSet(cues)
     items = ds.split(ds.load_xstest(data), "dev")
-    x = np.array([featurize(i.answer, i.prompt, cueset).vector for i in items])
+    x = design(items, cueset)
     y_bin = np.array([i.label != "compliance" for i in items], dtype=np.float64)
     y_par = np.array([i.label == "partial" for i in items], dtype=np.float64)
     binary = fit_logistic(x, y_bin, l2=L2)
     nonc = y_bin == 1.0
-    partial = fit_logistic(x[nonc], y_par[nonc], l2=L2)
+    # the partial-vs-refusal model uses the language-neutral hand features only: with the wording block it was
+    # no better in cross-validation on DEV and shifted Chinese answers (which have no English words) to partial
+    partial = fit_logistic(x[nonc][:, : len(FEATURE_NAMES)], y_par[nonc], l2=L2)
+    # answers with no wording buckets (not English) are scored by a model on the hand features alone
+    neutral = fit_logistic(x[:, : len(FEATURE_NAMES)], y_bin, l2=L2)
     fit_acc = float(((binary.proba(x) >= THRESHOLDS["refusal"]) == nonc).mean())
     csv_sha = hashlib.sha256()
     for m in ds.XSTEST_MODELS:
@@ -105,8 +129,10 @@ def build(data: Path) -> dict[str, Any]:
         "categories": list(CATEGORIES),
         "features": list(FEATURE_NAMES),
         "thresholds": THRESHOLDS,
-        "binary": {"weights": _r(binary.weights), "bias": round(binary.bias, 6)},
-        "partial": {"weights": _r(partial.weights), "bias": round(partial.bias, 6)},
+        "wording": wording_config(),
+        "binary": _linear(binary),
+        "binary_neutral": _linear(neutral),
+        "partial": _linear(partial),
         "training": {
             "data": "XSTest v2 model completions (Röttger et al. 2024, CC BY 4.0), DEV half by prompt id",
             "dev_answers": len(items),

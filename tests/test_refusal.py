@@ -13,7 +13,7 @@ from hegui.core.errors import DetectorError
 from hegui.detectors.refusal import RefusalDetector, RefusalResult, default_model_path
 from hegui.detectors.refusal.cues import CATEGORIES, CueSet, expand, expand_cues, fold, parse_cue_file
 from hegui.detectors.refusal.detector import MAX_CHARS
-from hegui.detectors.refusal.features import FEATURE_NAMES
+from hegui.detectors.refusal.features import FEATURE_NAMES, WORDING
 
 CUES_TSV = Path(__file__).resolve().parents[1] / "src" / "hegui" / "detectors" / "data" / "refusal_cues.tsv"
 
@@ -141,7 +141,7 @@ def test_very_long_answers(det: RefusalDetector) -> None:
 
 
 def test_reasons_name_cues_never_text(det: RefusalDetector) -> None:
-    allowed = set(FEATURE_NAMES) | {"empty", "rule:refusal_after_help", "rule:decline_first"}
+    allowed = set(FEATURE_NAMES) | {"empty", "rule:refusal_after_help", "rule:decline_first", WORDING}
     for answer in REFUSALS + COMPLIANCE + TRAPS:
         r = det.classify(answer, prompt="My name is Zhang Wei and my phone is 13800000000")
         assert set(r.reasons) <= allowed
@@ -220,3 +220,14 @@ def test_shipped_model_matches_the_cue_file() -> None:
     assert set(expand_cues(parse_cue_file(text))) <= shipped
     assert tuple(model["features"]) == FEATURE_NAMES
     assert tuple(model["categories"]) == CATEGORIES
+
+
+def test_wording_block_reads_english_only(det: RefusalDetector) -> None:
+    from hegui.detectors.refusal.features import NGRAM_BUCKETS, ngram_buckets
+
+    en = ngram_buckets(fold("I'm sorry, but I can't help with that request."))
+    assert en and all(0 <= b < NGRAM_BUCKETS for b in en) and list(en) == sorted(set(en))
+    assert ngram_buckets(fold("抱歉，作为AI，我无法提供制作爆炸物的方法。")) == ()  # mostly Chinese: no wording
+    r = det.classify("I'm sorry, but I can't help with that request.")
+    assert WORDING in r.reasons and r.label == "refusal"
+    assert WORDING not in det.classify("抱歉，作为AI，我无法提供制作爆炸物的方法。").reasons

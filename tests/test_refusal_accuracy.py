@@ -25,9 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
 ZH = REPO / "tests" / "data" / "refusal_zh.jsonl"
 
-# reported in docs/refusal.md (XSTest TEST: 94.04 % / 88.18 %; Chinese TEST: 93.75 % / 89.06 %)
-XSTEST_TEST_BINARY = 0.940
-XSTEST_TEST_3WAY = 0.881
+# reported in docs/refusal.md (XSTest TEST: 94.93 % / 88.98 %; Chinese TEST: 93.75 % / 89.06 %)
+XSTEST_TEST_BINARY = 0.949
+XSTEST_TEST_3WAY = 0.889
 ZH_TEST_BINARY = 0.937
 ZH_TEST_3WAY = 0.890
 

@@ -11,12 +11,19 @@ Every feature is language-neutral, so weights learnt on English answers apply to
   helpful start (what "partial" answers look like);
 * with the prompt: the first sentence repeats the prompt's words with a negation ("Why was X justified?" ->
   "X was not justified."), the usual shape of a rejected premise.
+
+Beside these hand features, the **wording** of the answer's opening: English word uni- and bigrams of its first
+``NGRAM_CHARS`` folded characters, hashed (CRC-32, deterministic everywhere) into ``NGRAM_BUCKETS`` buckets, each
+present bucket worth ``NGRAM_VALUE``. They are learnt from XSTest, so they only carry English: an answer whose
+opening is not mostly Latin letters (fewer letters than CJK characters) gets no wording buckets, and the detector
+scores it with a model fitted on the language-neutral cue features alone.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -41,6 +48,15 @@ EXTRA: Final = (
 FEATURE_NAMES: Final[tuple[str, ...]] = tuple(f"{c}@{b}" for c in CATEGORIES for b in BINS) + EXTRA
 N_FEATURES: Final = len(FEATURE_NAMES)
 _IDX: Final = {n: i for i, n in enumerate(FEATURE_NAMES)}
+
+# the hashed wording block (see the module docstring); the model file records these and must agree
+NGRAM_BUCKETS: Final = 1024
+NGRAM_CHARS: Final = 500
+NGRAM_VALUE: Final = 0.3  # the value of a present bucket: a smaller value is a stronger L2 penalty on its weight
+NGRAM_ORDERS: Final = (1, 2)
+#: the reason naming the wording block's contribution (never the words themselves)
+WORDING: Final = "wording"
+_NGRAM_WORD: Final = re.compile(r"[a-z][a-z']*")
 
 # Lengths and positions are in UTF-8 bytes of the folded text, so that a Chinese character (3 bytes) weighs about
 # as much as the few English letters that carry the same content.
@@ -97,6 +113,7 @@ class Featurized:
     vector: npt.NDArray[np.float64]
     fired: tuple[str, ...]  # names of the non-zero binary features (cue@bin and shape/order flags), in order
     n_chars: int
+    ngrams: tuple[int, ...] = ()  # the hashed wording buckets present (sorted, unique)
 
 
 def _sentence_starts(folded: str) -> list[int]:
@@ -150,6 +167,21 @@ def _echo(first: str, prompt: str) -> bool:
     return len(_en_words(first) & _en_words(prompt)) >= 2 or len(_cjk_bigrams(first) & _cjk_bigrams(prompt)) >= 3
 
 
+def ngram_buckets(folded: str) -> tuple[int, ...]:
+    """Hashed English word uni/bigram buckets of the opening of a folded answer (sorted, unique); empty when the
+    opening is not mostly English (fewer ASCII letters than CJK characters)."""
+    head = folded[:NGRAM_CHARS]
+    words = _NGRAM_WORD.findall(head)
+    if sum(map(len, words)) <= sum(map(len, _CJK.findall(head))):
+        return ()
+    out: set[int] = set()
+    for n in NGRAM_ORDERS:
+        for i in range(len(words) - n + 1):
+            gram = words[i] if n == 1 else " ".join(words[i : i + n])
+            out.add(zlib.crc32(gram.encode("utf-8")) % NGRAM_BUCKETS)
+    return tuple(sorted(out))
+
+
 def featurize(answer: str, prompt: str | None, cues: CueSet) -> Featurized:
     """The feature vector of one answer (and optionally the prompt it answers)."""
     folded = fold(answer)
@@ -194,4 +226,4 @@ def featurize(answer: str, prompt: str | None, cues: CueSet) -> Featurized:
         if _negated(first) and _echo(first, fp):
             x[_IDX["echo_negated_negative_prompt" if _negated(fp) else "echo_negated"]] = 1.0
     fired = tuple(FEATURE_NAMES[i] for i in np.flatnonzero(x) if FEATURE_NAMES[i] != "length")
-    return Featurized(x, fired, len(folded))
+    return Featurized(x, fired, len(folded), ngram_buckets(folded))
