@@ -37,7 +37,10 @@ from hegui.gateway.ratelimit import RateLimiter
 from hegui.gateway.settings import Settings
 from hegui.gateway.streaming import StreamGuard
 from hegui.gateway.upstream import Upstream, UpstreamError, UpstreamRouter
+from hegui.gateway.users_api import add_user_routes
 from hegui.services import ExchangeRecord, KeyPrincipal, Services, StageRecord
+from hegui.services.identity import HttpIdentityProvider, User
+from hegui.services.minors import MinorVerdict
 
 __all__ = ["GatewayState", "create_app"]
 
@@ -257,10 +260,15 @@ def create_app(
             mod = await asyncio.to_thread(Moderator.from_config, settings.config_path)
         svc = services
         if svc is None:
+            ident = settings.identity
+            provider = (HttpIdentityProvider(ident.provider_url, api_key_env=ident.provider_api_key_env,
+                                             timeout_s=ident.provider_timeout_s)
+                        if ident.provider == "http" and ident.provider_url else None)
             svc = await asyncio.to_thread(
                 Services.open, settings.store_url, secret_key=settings.secret_key, data_dir=settings.data_dir,
                 retention_days=settings.logging.retention_days, checkpoint_every=settings.audit.checkpoint_every,
-                content_log=settings.logging.content_log,
+                content_log=settings.logging.content_log, minor_rules=settings.minors, ladder_rules=settings.conduct,
+                identity_provider=provider,
             )
         rt = router or UpstreamRouter.from_settings(settings, demo=DemoUpstream() if settings.use_demo else None)
         state = GatewayState(settings=settings, moderator=mod, services=svc, router=rt)
@@ -291,6 +299,8 @@ def create_app(
         st: GatewayState = request.app.state.hegui
         return {"status": "ok", "version": __version__, "detectors": [d.name for d in st.moderator.detectors],
                 "models": st.router.model_ids(), "demo_upstream": settings.use_demo}
+
+    add_user_routes(app, _authenticate)
 
     @app.get("/disclosure")
     async def disclosure_page(request: Request) -> HTMLResponse:
@@ -393,6 +403,9 @@ class _Exchange:
         self.input_text: str | None = None
         self.output_text: str | None = None
         self.lang = "zh"
+        self.user: User | None = None
+        self.minor: MinorVerdict | None = None
+        self.started = datetime.now(UTC)
 
     # ---- bookkeeping
 
@@ -429,6 +442,8 @@ class _Exchange:
     async def _finish(self, response: Response, outcome: str, error: str | None = None) -> Response:
         """Write the exchange record, then answer. An answer whose record cannot be written is not sent."""
         rec = self._record(outcome, response.status_code, error)
+        if outcome in ("ok", "blocked_output"):
+            await self._account_minor_use()
         try:
             await self.st.services.records.arecord(rec)
         except Exception as exc:
@@ -526,6 +541,9 @@ class _Exchange:
         if isinstance(user, str) and user:
             self.end_user = user
             body["user"] = "hg-u-" + self.st.pseudonym(user)  # the upstream never sees who the user is
+        refused = await self._gate_user()
+        if refused is not None:
+            return refused
 
         try:
             upstream = self.st.router.route(req.model)
@@ -550,6 +568,7 @@ class _Exchange:
             return await self._moderation_failed(exc)
         self._lap("input_check", t)
         self._note(decision)
+        await self._report_violations(decision)
         last_user = req.last_user_text() or ""
         self.input_text = last_user
         if decision.action is Action.BLOCK:
@@ -558,6 +577,85 @@ class _Exchange:
         if stream:
             return await self._stream(upstream, body, last_user)
         return await self._complete(upstream, body, last_user)
+
+    def _refusal(self, status: int, en: str, zh: str, code: str, outcome: str) -> Awaitable[Response]:
+        return self._finish(_err(status, en, zh, type_="permission_error" if status == 403 else
+                                 "invalid_request_error", code=code), outcome, code)
+
+    async def _gate_user(self) -> Response | None:
+        """Identity, sanctions (the abuse ladder) and minors' mode for the named end user."""
+        st, ident = self.st, self.st.settings.identity
+        p = self.principal
+        assert p is not None
+        ext = self.end_user
+        if not ext:
+            if ident.require_user or ident.require_verified:
+                return await self._refusal(
+                    400, "this service needs the end user's id in the request's 'user' field",
+                    "本服务要求在请求的 'user' 字段中提供终端用户标识", "user_required", "bad_request")
+            return None
+        users = st.services.users
+        cached, user = users.peek_user(p.account_id, ext)
+        if not cached:
+            user = await asyncio.to_thread(users.find_user, p.account_id, ext)
+        if user is None:
+            if not ident.auto_create_users:
+                return await self._refusal(
+                    403, "unknown end user: register the user first (POST /v1/hegui/users)",
+                    "未知的终端用户：请先注册该用户（POST /v1/hegui/users）", "unknown_user", "unauthorized")
+            user = await asyncio.to_thread(users.get_or_create_user, p.account_id, ext)
+        self.user = user
+        if ident.require_verified and user.verified_at is None:
+            return await self._refusal(
+                403, "the end user has not completed real-name verification; verify first "
+                     "(POST /v1/hegui/users/{id}/verify)",
+                "该用户尚未完成实名认证，请先完成认证（POST /v1/hegui/users/{id}/verify）", "identity_unverified",
+                "unauthorized")
+        sanction = st.services.conduct.current(user.id)
+        if sanction.blocks:
+            code = "user_terminated" if sanction.action == "terminate" else "user_suspended"
+            return await self._refusal(403, sanction.message_en, sanction.message_zh, code, "sanctioned")
+        if sanction.action == "restrict" and sanction.requests_per_hour is not None:
+            ok, retry = st.limiter.allow(f"restrict:{user.id}", sanction.requests_per_hour, window_s=3600.0)
+            if not ok:
+                return await self._refusal(
+                    429, f"{sanction.message_en} Limit reached; retry in {retry:.0f} s.",
+                    f"{sanction.message_zh}已达上限，请 {retry:.0f} 秒后重试。", "user_restricted", "sanctioned")
+        if st.settings.minors.enabled and (user.birth_date is not None or st.settings.minors.unknown_age_is_minor):
+            verdict = st.services.minors.check(user.id, user.birth_date, datetime.now(UTC))
+            if verdict.minor:
+                self.minor = verdict
+            if not verdict.allowed:
+                return await self._refusal(403, verdict.message_en, verdict.message_zh,
+                                           f"minors_{verdict.reason_code}", "minors_limit")
+        return None
+
+    async def _report_violations(self, decision: Decision) -> None:
+        """Abuse intents (X.ABUSE.*) and refused prompts go to the user's violation ledger; the ladder decides."""
+        if self.user is None or decision.action is Action.PASS:
+            return
+        conduct = self.st.services.conduct
+        counted = set(conduct.rules.counted_codes)
+        for code in decision.categories:
+            if code in counted or decision.action is Action.BLOCK:
+                sev = max((f.severity for f in decision.findings if f.risk == code), default=None)
+                await asyncio.to_thread(conduct.record_violation, self.user.id, code,
+                                        sev.value if sev is not None else "medium", self.request_id)
+
+    def _remind(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """Minors' rest reminder (R-SVC-03), for the app to show beside the answer."""
+        if self.minor is not None and self.minor.remind:
+            meta["reminder"] = {"zh": "你已经使用了一段时间，请适当休息，注意保护眼睛。",
+                                "en": "You have been using the service for a while; please take a break."}
+        return meta
+
+    async def _account_minor_use(self) -> None:
+        if self.user is not None and self.minor is not None:
+            seconds = (datetime.now(UTC) - self.started).total_seconds()
+            try:
+                await asyncio.to_thread(self.st.services.minors.record_use, self.user.id, self.started, seconds)
+            except Exception as exc:  # usage is best effort; never fail the answer for it
+                log.error("minors usage not recorded for %s: %s", self.request_id, type(exc).__name__)
 
     async def _moderation_failed(self, exc: Exception) -> Response:
         log.error("moderation raised %s in request %s", type(exc).__name__, self.request_id)
@@ -638,8 +736,8 @@ class _Exchange:
         self.output_text = "\n".join(outputs) if outputs else None
         blocked = worst_stage_decision.action is Action.BLOCK
         aigc = aigc_metadata(self.st.settings.labels, self.request_id) if not blocked else None
-        answer["hegui"] = _hegui_meta(self.request_id, worst_stage_decision, stage="output", aigc=aigc,
-                                      demo=isinstance(upstream, DemoUpstream))
+        answer["hegui"] = self._remind(_hegui_meta(self.request_id, worst_stage_decision, stage="output", aigc=aigc,
+                                                   demo=isinstance(upstream, DemoUpstream)))
         return await self._finish(JSONResponse(answer), "blocked_output" if blocked else "ok")
 
     async def _upstream_failed(self, exc: UpstreamError) -> Response:
@@ -689,6 +787,7 @@ class _Exchange:
                 self._note(_merge(decisions, Stage.OUTPUT), "output")
             self.output_text = "".join(released) or None
             rec = self._record(state["outcome"], 200, state["error"])
+            await self._account_minor_use()
             try:
                 await asyncio.shield(self.st.services.records.arecord(rec))
             except Exception as exc:
@@ -771,8 +870,8 @@ class _Exchange:
                 if labels.explicit == "end":
                     yield _sse(_chunk(cid, created, model, {"content": label_suffix(labels, self.lang)}, None))
                 final = _merge(decisions, Stage.OUTPUT)
-                meta = _hegui_meta(self.request_id, final, stage="output",
-                                   aigc=aigc_metadata(labels, self.request_id), demo=demo)
+                meta = self._remind(_hegui_meta(self.request_id, final, stage="output",
+                                                aigc=aigc_metadata(labels, self.request_id), demo=demo))
                 yield _sse(_chunk(cid, created, model, {}, finish_reason or "stop", hegui=meta))
                 if usage is not None:
                     yield _sse({"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,

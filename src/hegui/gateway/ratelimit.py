@@ -25,9 +25,10 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._max_keys = max_keys
 
-    def allow(self, key: str, per_min: int) -> tuple[bool, float]:
+    def allow(self, key: str, per_min: int, *, window_s: float = 60.0) -> tuple[bool, float]:
+        """``per_min`` requests per ``window_s`` seconds (default a minute; e.g. ``window_s=3600`` for hourly)."""
         now = self._clock()
-        rate = per_min / 60.0
+        rate = per_min / window_s
         with self._lock:
             b = self._buckets.get(key)
             if b is None:
@@ -40,4 +41,4 @@ class RateLimiter:
             if b.tokens >= 1.0:
                 b.tokens -= 1.0
                 return True, 0.0
-            return False, (1.0 - b.tokens) / rate if rate > 0 else 60.0
+            return False, (1.0 - b.tokens) / rate if rate > 0 else window_s

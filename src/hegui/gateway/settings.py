@@ -39,11 +39,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from hegui.api.config import ModerationConfig
 from hegui.core.errors import ConfigError
 from hegui.policy.loader import parse_yaml_model
+from hegui.services.conduct import LadderRules
+from hegui.services.minors import MinorRules
 
 __all__ = [
     "AuditSettings",
     "Bilingual",
     "DisclosureSettings",
+    "IdentitySettings",
     "LabelSettings",
     "LimitSettings",
     "LoggingSettings",
@@ -142,6 +145,25 @@ class AuditSettings(_Section):
     checkpoint_every: int = Field(default=1000, ge=1)
 
 
+class IdentitySettings(_Section):
+    """Who may use the service (DS Art 9, R-DS-05): end users are named by the OpenAI ``user`` field."""
+
+    require_user: bool = False  # refuse requests that do not name the end user
+    require_verified: bool = False  # refuse end users whose real identity is not verified
+    auto_create_users: bool = True  # an unknown end-user id creates an (unverified) user record
+    # real-name verification provider: none (the verify endpoint answers 501) or an HTTP vendor (docs/identity.md)
+    provider: Literal["none", "http"] = "none"
+    provider_url: str | None = None
+    provider_api_key_env: str = "HEGUI_IDV_API_KEY"
+    provider_timeout_s: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _url(self) -> IdentitySettings:
+        if self.provider == "http" and not self.provider_url:
+            raise ValueError("identity.provider_url is required with provider: http")
+        return self
+
+
 class Bilingual(_Section):
     zh: str
     en: str
@@ -203,6 +225,9 @@ class Settings(_Section):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     disclosure: DisclosureSettings = Field(default_factory=DisclosureSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    minors: MinorRules = Field(default_factory=MinorRules)
+    conduct: LadderRules = Field(default_factory=LadderRules)
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     # not from the file: where relative paths and the default SQLite file live, and the secret
     data_dir: Path = Path(".hegui")
@@ -324,4 +349,7 @@ class _RawFile(_Section):
     limits: LimitSettings | None = None
     audit: AuditSettings | None = None
     disclosure: DisclosureSettings | None = None
+    identity: IdentitySettings | None = None
+    minors: MinorRules | None = None
+    conduct: LadderRules | None = None
     moderation: ModerationConfig | None = None

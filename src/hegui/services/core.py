@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -12,7 +15,11 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from hegui.core.errors import ConfigError
 from hegui.services.accounts import AccountService
 from hegui.services.audit import KEY_FILE, AuditService, SigningKey
+from hegui.services.conduct import ConductService, LadderRules
+from hegui.services.crypto import KeyRing, derive_master_key
 from hegui.services.errors import StoreError
+from hegui.services.identity import IdentityProvider, SmsSender, UserService
+from hegui.services.minors import MinorGuard, MinorRules
 from hegui.services.records import RecordService
 from hegui.store import make_engine, upgrade
 
@@ -45,7 +52,8 @@ def signing_public_key_pem(data_dir: Path) -> bytes:
 
 
 class Services:
-    """Everything the gateway and the CLI need from the store: ``accounts``, ``records`` and ``audit``.
+    """Everything the gateway and the CLI need from the store: ``accounts``, ``records``, ``audit``, ``users``
+    (end users and their encrypted identity), ``minors`` and ``conduct`` (the abuse ladder).
 
     Open with :meth:`open`; :meth:`close` flushes queued records, checkpoints new audit events and disposes
     the engine. Thread-safe.
@@ -53,7 +61,9 @@ class Services:
 
     def __init__(
         self, engine: Engine, *, secret_key: bytes, data_dir: Path, retention_days: int, checkpoint_every: int,
-        content_log: bool, auth_cache_ttl_s: float = 5.0,
+        content_log: bool, auth_cache_ttl_s: float = 5.0, minor_rules: MinorRules | None = None,
+        ladder_rules: LadderRules | None = None, identity_provider: IdentityProvider | None = None,
+        sms: SmsSender | None = None, master_key: bytes | None = None, clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.engine = engine
         self.data_dir = data_dir
@@ -64,12 +74,23 @@ class Services:
             checkpoint_every=checkpoint_every, content_log=content_log,
         )
         self.audit = AuditService(engine, self.signing_key, secret_key, checkpoint_every=checkpoint_every)
+        # identity, minors and conduct changes go into the same hash-chained audit log (ids and codes only)
+        clock_kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
+        self.keyring = KeyRing(engine, master_key or derive_master_key(secret_key))
+        self.users = UserService(engine, self.keyring, secret_key, sms=sms, provider=identity_provider,
+                                 on_event=self._event, **clock_kw)
+        self.minors = MinorGuard(engine, minor_rules, on_event=self._event, **clock_kw)
+        self.conduct = ConductService(engine, ladder_rules, on_event=self._event, **clock_kw)
         self._closed = False
+
+    def _event(self, kind: str, payload: dict[str, Any]) -> None:
+        self.audit.append(kind, payload)
 
     @classmethod
     def open(
         cls, url: str, *, secret_key: bytes, data_dir: Path, retention_days: int = 180, checkpoint_every: int = 1000,
         content_log: bool = True, auth_cache_ttl_s: float = 5.0, echo: bool = False, migrate: bool = True,
+        **parts: Any,
     ) -> Services:
         """Connect to ``url`` (``sqlite:////abs/path.db`` or ``postgresql+psycopg://...``), create ``data_dir``
         and run the shipped migrations to head (idempotent, safe with concurrent starts)."""
@@ -103,7 +124,7 @@ class Services:
             raise
         return cls(
             engine, secret_key=secret_key, data_dir=data_dir, retention_days=retention_days,
-            checkpoint_every=checkpoint_every, content_log=content_log, auth_cache_ttl_s=auth_cache_ttl_s,
+            checkpoint_every=checkpoint_every, content_log=content_log, auth_cache_ttl_s=auth_cache_ttl_s, **parts,
         )
 
     def close(self, *, checkpoint: bool = True) -> None:
