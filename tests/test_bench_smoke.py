@@ -63,7 +63,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         [sys.executable, str(RUN), "--quick", "--out", str(out), "--data", str(DATA)],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         env=env,
         cwd=REPO,
         check=False,
@@ -150,3 +150,15 @@ def test_quality_tables(results: dict[str, Any]) -> None:
         for j in ("default", "homophones"):
             assert _is_rate(r[j]["recall_base"]) and _is_rate(r[j]["recall_obf"])
     assert all(v == 0 for v in q["detector_failures"].values())
+
+
+def test_gateway_figures(results: dict[str, Any]) -> None:
+    """Issue 4: hegui serve vs the upstream called directly, in the same run."""
+    g = results["gateway"]
+    lat, thr = g["latency"], g["throughput"]
+    assert lat["n"] > 0 and lat["hegui_p50_ms"] > 0 and lat["direct_p50_ms"] > 0
+    assert lat["added_p50_ms"] == pytest.approx(lat["hegui_p50_ms"] - lat["direct_p50_ms"])
+    assert thr["requests"] > 0 and g["throughput_direct"]["requests"] > 0
+    assert g["ttft"]["hegui_ttft_p50_ms"] > 0
+    goal_ids = {x["id"] for x in results["goals"]}
+    assert {"gateway.added_p50_ms", "gateway.added_p99_ms", "gateway.errors"} <= goal_ids
