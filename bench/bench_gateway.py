@@ -69,7 +69,8 @@ def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> No
 
 
 class _Procs:
-    def __init__(self, latency_ms: float, chunk_delay_ms: float) -> None:
+    def __init__(self, latency_ms: float, chunk_delay_ms: float, *, users: bool = False) -> None:
+        self.users = users
         self.tmp = Path(tempfile.mkdtemp(prefix="hegui-gw-bench-"))
         self.up_port = _free_port()
         self.gw_port = _free_port()
@@ -87,6 +88,8 @@ class _Procs:
         cfg.write_text(json.dumps({
             "upstreams": [{"name": "fake", "base_url": f"http://127.0.0.1:{self.up_port}/v1", "models": ["fake"]}],
             "limits": {"rate_limit_per_min": 10_000_000},
+            # issue 5: every request names its end user; identity lookup, sanctions and minors' checks run
+            **({"identity": {"require_user": True, "auto_create_users": True}} if self.users else {}),
         }), encoding="utf-8")
         env = dict(os.environ, HEGUI_DATA_DIR=str(self.tmp / ".hegui"))
         hegui = Path(py).parent / "hegui"
@@ -108,8 +111,12 @@ class _Procs:
                 p.kill()
 
 
-def _body(stream: bool = False) -> dict[str, Any]:
-    return {"model": "fake", "messages": [{"role": "user", "content": "SAY:" + ANSWER_1K}], "stream": stream}
+def _body(stream: bool = False, user: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": "fake", "messages": [{"role": "user", "content": "SAY:" + ANSWER_1K}],
+                            "stream": stream}
+    if user is not None:
+        body["user"] = user
+    return body
 
 
 _JSON = {"Content-Type": "application/json"}
@@ -129,10 +136,10 @@ async def _post(s: aiohttp.ClientSession, url: str, data: bytes, headers: dict[s
         return r.status
 
 
-async def _latency(direct: str, gateway: str, n: int) -> dict[str, Any]:
+async def _latency(direct: str, gateway: str, n: int, user: str | None = None) -> dict[str, Any]:
     d_ms: list[float] = []
     g_ms: list[float] = []
-    data = json.dumps(_body(), ensure_ascii=False).encode()
+    data = json.dumps(_body(user=user), ensure_ascii=False).encode()
     async with _session() as s:
         for _ in range(20):  # warm-up
             await _post(s, direct, data, _JSON)
@@ -226,13 +233,22 @@ def run(*, quick: bool = False, log: Any = print) -> dict[str, Any]:
         out["throughput_direct"] = asyncio.run(_throughput(direct, _JSON, concurrency, min(duration, 15.0)))
         log("gateway: time to first token, streaming ...")
         out["ttft"] = asyncio.run(_ttft(direct, gateway, 20 if quick else 60))
+    with _Procs(latency_ms, chunk_delay_ms, users=True) as p:
+        direct = f"http://127.0.0.1:{p.up_port}/v1/chat/completions"
+        gateway = f"http://127.0.0.1:{p.gw_port}/v1/chat/completions"
+        log(f"gateway: added latency with end-user checks on ({n} interleaved pairs) ...")
+        out["latency_users"] = asyncio.run(_latency(direct, gateway, n, user="bench-user-1"))
     lat = out["latency"]
+    lu = out["latency_users"]
     thr = out["throughput"]
     out["goals"] = [
         {"id": "gateway.added_p50_ms", "text": "gateway added latency p50, 1 KB prompt + 1 KB answer: ≤ 3 ms",
          "met": lat["added_p50_ms"] <= 3.0, "detail": f"{lat['added_p50_ms']:.2f} ms"},
         {"id": "gateway.added_p99_ms", "text": "gateway added latency p99, 1 KB prompt + 1 KB answer: ≤ 15 ms",
          "met": lat["added_p99_ms"] <= 15.0, "detail": f"{lat['added_p99_ms']:.2f} ms"},
+        {"id": "gateway.users.added_p50_ms",
+         "text": "gateway added latency p50 with identity, sanctions and minors' checks on: ≤ 3 ms",
+         "met": lu["added_p50_ms"] <= 3.0, "detail": f"{lu['added_p50_ms']:.2f} ms"},
         {"id": "gateway.errors", "text": f"gateway throughput run ({thr['seconds']:.0f} s): zero errors",
          "met": thr["errors"] == 0 and thr["seconds"] >= (4.0 if quick else 60.0),
          "detail": f"{thr['requests']:,} ok, {thr['errors']} errors, {thr['rps']:.0f} req/s"},
@@ -242,6 +258,7 @@ def run(*, quick: bool = False, log: Any = print) -> dict[str, Any]:
 
 def render(g: dict[str, Any]) -> str:
     lat, thr, thd, tt = g["latency"], g["throughput"], g["throughput_direct"], g["ttft"]
+    lu = g["latency_users"]
     return "\n".join([
         "## Gateway (hegui serve in front of a fake upstream)",
         "",
@@ -254,6 +271,10 @@ def render(g: dict[str, Any]) -> str:
         f"| latency p50 (n={lat['n']}) | {lat['direct_p50_ms']:.2f} ms | {lat['hegui_p50_ms']:.2f} ms | "
         f"{lat['added_p50_ms']:.2f} ms |",
         f"| latency p99 | {lat['direct_p99_ms']:.2f} ms | {lat['hegui_p99_ms']:.2f} ms | {lat['added_p99_ms']:.2f} ms |",
+        f"| latency p50, end-user checks on (identity, sanctions, minors) | {lu['direct_p50_ms']:.2f} ms | "
+        f"{lu['hegui_p50_ms']:.2f} ms | {lu['added_p50_ms']:.2f} ms |",
+        f"| latency p99, end-user checks on | {lu['direct_p99_ms']:.2f} ms | {lu['hegui_p99_ms']:.2f} ms | "
+        f"{lu['added_p99_ms']:.2f} ms |",
         f"| requests/s ({thr['concurrency']} clients, non-streaming) | {thd['rps']:.0f} | {thr['rps']:.0f} "
         f"({thr['requests']:,} in {thr['seconds']:.0f} s, {thr['errors']} errors) | |",
         f"| time to first token p50, streaming (n={tt['n']}) | {tt['direct_ttft_p50_ms']:.1f} ms | "
