@@ -2,7 +2,7 @@
 
 What it answers is set by the request:
 
-- the answer text: the last user message after ``SAY:`` (verbatim), or after ``SAYHEX:`` (UTF-8 in hex, so a
+- the answer text: ``canned[key]`` when the last user message contains ``key``; else the message after ``SAY:`` (verbatim), or after ``SAYHEX:`` (UTF-8 in hex, so a
   harmful answer can be asked for without the prompt itself being harmful), else ``好的，这是一个普通的回答。``;
 - the behaviour, by model name: ``fake`` (normal), ``fake-500`` (HTTP 500 with an OpenAI error), ``fake-badjson``
   (200 with a body that is not JSON), ``fake-broken`` (the stream or body is cut off mid-way), ``fake-badsse``
@@ -35,6 +35,7 @@ class FakeUpstream:
     def __init__(self, *, chunk_chars: int = 3, latency_s: float = 0.0, slow_s: float = 5.0,
                  chunk_delay_s: float = 0.0, keep_requests: bool = True) -> None:
         self.received: list[dict[str, Any]] = []
+        self.canned: dict[str, str] = {}  # a prompt containing the key gets the value as its answer
         self.keep_requests = keep_requests
         self.chunk_delay_s = chunk_delay_s
         self.chunk_chars = chunk_chars
@@ -49,11 +50,13 @@ class FakeUpstream:
     async def models(self, request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [{"id": "fake", "object": "model"}]})
 
-    @staticmethod
-    def answer_for(body: dict[str, Any]) -> str:
+    def answer_for(self, body: dict[str, Any]) -> str:
         for m in reversed(body.get("messages") or []):
             if m.get("role") == "user" and isinstance(m.get("content"), str):
                 c = m["content"]
+                for key, answer in self.canned.items():
+                    if key in c:
+                        return answer
                 if c.startswith("SAYHEX:"):
                     return bytes.fromhex(c[7:]).decode("utf-8")
                 return c[4:] if c.startswith("SAY:") else DEFAULT_ANSWER

@@ -28,11 +28,13 @@ from hegui import __version__
 from hegui.api import Moderator
 from hegui.core.errors import HeguiError
 from hegui.core.types import Action, Decision, RiskLevel, Stage
+from hegui.gateway.complaints_api import add_complaint_routes
 from hegui.gateway.demo import DEMO_MODEL, DemoUpstream
 from hegui.gateway.disclosure import disclosure_document, disclosure_html
 from hegui.gateway.labels import aigc_metadata, explicit_label, label_prefix, label_suffix
 from hegui.gateway.metrics import CONTENT_TYPE_LATEST, GatewayMetrics
 from hegui.gateway.openai_compat import BadRequest, moderation_response, openai_error, parse_chat_request
+from hegui.gateway.privacy_api import BlockedTerms, add_privacy_routes
 from hegui.gateway.ratelimit import RateLimiter
 from hegui.gateway.settings import Settings
 from hegui.gateway.streaming import StreamGuard
@@ -69,6 +71,7 @@ class GatewayState:
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     demo_principal: KeyPrincipal | None = None
+    blocked_pi: BlockedTerms = field(default_factory=BlockedTerms)
     started_at: float = field(default_factory=time.time)
 
     def pseudonym(self, user: str) -> str:
@@ -270,10 +273,21 @@ def create_app(
                 content_log=settings.logging.content_log, minor_rules=settings.minors, ladder_rules=settings.conduct,
                 identity_provider=provider,
             )
+        similar = next((d for d in mod.detectors if d.name == "similar"), None)
+        if similar is not None:  # confirmed reports: blocked from now on, and again after every restart
+            add = similar.add  # type: ignore[attr-defined]
+
+            def block(entry: Any) -> None:
+                add(**entry.to_similar())
+
+            for entry in await asyncio.to_thread(svc.remediation.blocked_entries):
+                block(entry)
+            svc.remediation.set_block(block)
         rt = router or UpstreamRouter.from_settings(settings, demo=DemoUpstream() if settings.use_demo else None)
         state = GatewayState(settings=settings, moderator=mod, services=svc, router=rt)
         if settings.server.demo_key and settings.server.is_loopback():
             state.demo_principal = await asyncio.to_thread(svc.accounts.ensure_demo_key)
+        state.blocked_pi.load(await asyncio.to_thread(svc.privacy.blocked_terms))
         app.state.hegui = state
         purger = asyncio.create_task(_purge_loop(state))
         try:
@@ -301,6 +315,8 @@ def create_app(
                 "models": st.router.model_ids(), "demo_upstream": settings.use_demo}
 
     add_user_routes(app, _authenticate)
+    add_complaint_routes(app, _authenticate)
+    add_privacy_routes(app, _authenticate)
 
     @app.get("/disclosure")
     async def disclosure_page(request: Request) -> HTMLResponse:
@@ -474,7 +490,10 @@ class _Exchange:
         return body
 
     async def _check(self, text: str, stage: Stage, *, prompt: str | None = None) -> Decision:
-        return await self.st.moderator.acheck(text, stage, lang=self.lang, prompt=prompt)
+        d = await self.st.moderator.acheck(text, stage, lang=self.lang, prompt=prompt)
+        if stage is not Stage.INPUT and len(self.st.blocked_pi):  # people who asked that their data be blocked
+            d = self.st.blocked_pi.apply(text, d)
+        return d
 
     async def _begin(self) -> dict[str, Any] | Response:
         principal = await _authenticate(self.st, self.request)

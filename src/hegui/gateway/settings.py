@@ -21,7 +21,7 @@ moderation: {...}                     # see hegui.api.config
 
 Environment overrides (applied after the file): ``HEGUI_HOST``, ``HEGUI_PORT``, ``HEGUI_STORE_URL``,
 ``HEGUI_DATA_DIR``, ``HEGUI_SECRET_KEY`` (hex or text; otherwise a random key is created once in
-``<data_dir>/secret.key``), and generically ``HEGUI__<SECTION>__<FIELD>=value`` (e.g.
+``<data_dir>/secret.key``), ``HEGUI_ADMIN_KEY`` (the reviewers' key for ``/v1/hegui/admin/*``), and generically ``HEGUI__<SECTION>__<FIELD>=value`` (e.g.
 ``HEGUI__LIMITS__RATE_LIMIT_PER_MIN=60``).
 """
 
@@ -233,6 +233,8 @@ class Settings(_Section):
     data_dir: Path = Path(".hegui")
     config_path: Path | None = None
     secret_key: bytes = b""
+    # the reviewers' key for /v1/hegui/admin/* (HEGUI_ADMIN_KEY); None: the admin API is off
+    admin_key: str | None = None
 
     @model_validator(mode="after")
     def _unique_upstreams(self) -> Settings:
@@ -325,6 +327,7 @@ def load_settings(
     raw["data_dir"] = data_dir
     raw["config_path"] = Path(path) if path is not None else None
     raw["secret_key"] = _secret(data_dir, env) if create_secret else b""
+    raw["admin_key"] = env.get("HEGUI_ADMIN_KEY") or None
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

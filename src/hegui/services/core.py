@@ -15,12 +15,15 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from hegui.core.errors import ConfigError
 from hegui.services.accounts import AccountService
 from hegui.services.audit import KEY_FILE, AuditService, SigningKey
+from hegui.services.complaints import ComplaintRules, ComplaintService
 from hegui.services.conduct import ConductService, LadderRules
 from hegui.services.crypto import KeyRing, derive_master_key
 from hegui.services.errors import StoreError
 from hegui.services.identity import IdentityProvider, SmsSender, UserService
 from hegui.services.minors import MinorGuard, MinorRules
+from hegui.services.privacy import PrivacyRules, PrivacyService
 from hegui.services.records import RecordService
+from hegui.services.remediation import RemediationRules, RemediationService
 from hegui.store import make_engine, upgrade
 
 __all__ = ["MIN_SECRET_BYTES", "Services", "signing_public_key_pem", "store_exists"]
@@ -64,6 +67,8 @@ class Services:
         content_log: bool, auth_cache_ttl_s: float = 5.0, minor_rules: MinorRules | None = None,
         ladder_rules: LadderRules | None = None, identity_provider: IdentityProvider | None = None,
         sms: SmsSender | None = None, master_key: bytes | None = None, clock: Callable[[], datetime] | None = None,
+        complaint_rules: ComplaintRules | None = None, remediation_rules: RemediationRules | None = None,
+        privacy_rules: PrivacyRules | None = None,
     ) -> None:
         self.engine = engine
         self.data_dir = data_dir
@@ -81,7 +86,21 @@ class Services:
                                  on_event=self._event, **clock_kw)
         self.minors = MinorGuard(engine, minor_rules, on_event=self._event, **clock_kw)
         self.conduct = ConductService(engine, ladder_rules, on_event=self._event, **clock_kw)
+        self.complaints = ComplaintService(engine, self.keyring, complaint_rules, secret_key=secret_key,
+                                           on_event=self._event, exists=self._answer_time, **clock_kw)
+        self.remediation = RemediationService(engine, remediation_rules, on_event=self._event, **clock_kw)
+        self.privacy = PrivacyService(engine, self.users, self.keyring, secret_key, rules=privacy_rules,
+                                      on_event=self._event, **clock_kw)
         self._closed = False
+
+    def _answer_time(self, request_id: str) -> datetime | None:
+        """When the answer ``request_id`` was produced (None: no such exchange on record)."""
+        rec = self.records.get(request_id)
+        audit = (rec or {}).get("audit")
+        if not audit or audit.get("kind") != "exchange":
+            return None
+        ts = audit.get("ts")
+        return ts if isinstance(ts, datetime) else None
 
     def _event(self, kind: str, payload: dict[str, Any]) -> None:
         self.audit.append(kind, payload)

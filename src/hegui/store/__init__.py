@@ -5,7 +5,12 @@ Only :mod:`hegui.services` imports this package. Importing it connects to nothin
 
 from __future__ import annotations
 
-from hegui.store import conduct_models, identity_models  # noqa: F401  (complete Base.metadata)
+from hegui.store import (  # noqa: F401  (complete Base.metadata)
+    complaint_models,
+    conduct_models,
+    identity_models,
+    remediation_models,
+)
 from hegui.store.engine import MIGRATIONS_DIR, current_revision, make_engine, read_only, upgrade
 from hegui.store.models import (
     GENESIS_HASH,
