@@ -344,6 +344,7 @@ def test_health_and_metrics(gw: _Gateway) -> None:
     assert h.status_code == 200 and h.json()["status"] == "ok"
     m = httpx.get(gw.url + "/metrics")
     assert m.status_code == 200 and "hegui_requests_total" in m.text
+    assert 'hegui_overdue{kind="remediation_case"} 0.0' in m.text  # the housekeeping loop ran at start-up
 
 
 # ------------------------------------------------------------------------------------------- fail closed

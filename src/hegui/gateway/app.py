@@ -358,12 +358,20 @@ def create_app(
 
 
 async def _purge_loop(state: GatewayState) -> None:
+    """Housekeeping: the content-log retention purge, remediation deadline alerts (into the audit log), and the
+    overdue gauges for tickets, personal-information requests and remediation cases."""
     interval = state.settings.logging.purge_interval_s
+    svc, m = state.services, state.metrics
     while True:
         try:
-            await asyncio.to_thread(state.services.records.purge)
+            await asyncio.to_thread(svc.records.purge)
+            for kind, case in await asyncio.to_thread(svc.remediation.raise_alerts):
+                log.warning("remediation case %s: %s (due %s)", case.id, kind, case.due_at.isoformat())
+            m.overdue.labels("complaint").set(len(await asyncio.to_thread(svc.complaints.overdue)))
+            m.overdue.labels("privacy_request").set(len(await asyncio.to_thread(svc.privacy.overdue)))
+            m.overdue.labels("remediation_case").set(len(await asyncio.to_thread(svc.remediation.overdue)))
         except Exception as exc:  # keep serving; the next round retries
-            log.error("content-log purge failed: %s", type(exc).__name__)
+            log.error("housekeeping failed: %s", type(exc).__name__)
         await asyncio.sleep(interval)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = ["CONTENT_TYPE_LATEST", "GatewayMetrics"]
@@ -32,6 +32,10 @@ class GatewayMetrics:
         self.phase_ms = Histogram(
             "hegui_phase_milliseconds", "Time spent per phase of a request", ["phase"], buckets=_MS_BUCKETS,
             registry=self.registry,
+        )
+        self.overdue = Gauge(
+            "hegui_overdue", "Open items past their deadline: complaint tickets, personal-information requests, "
+            "remediation cases (three months)", ["kind"], registry=self.registry,
         )
         self.stream_checks = Counter(
             "hegui_stream_checks", "Windows of streamed output checked before release", registry=self.registry
