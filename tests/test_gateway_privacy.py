@@ -23,6 +23,7 @@ NAME = "王小红"
 FIRST17 = "11010519850612" + "347"
 ID = FIRST17 + id_check_char(FIRST17)
 PHONE = "13912345678"
+ADMIN = "admin-key-for-tests-0123456789"
 
 
 @pytest.fixture()
@@ -31,7 +32,7 @@ def gw(tmp_path: Path) -> Any:
     with ServerThread(fake.app) as up:
         cfg = tmp_path / "hegui.yaml"
         cfg.write_text(f"upstreams: [{{name: fake, base_url: '{up.url}/v1', models: [fake]}}]\n", encoding="utf-8")
-        st = load_settings(cfg, env={"HEGUI_DATA_DIR": str(tmp_path / ".hegui")})
+        st = load_settings(cfg, env={"HEGUI_DATA_DIR": str(tmp_path / ".hegui"), "HEGUI_ADMIN_KEY": ADMIN})
         svc = Services.open(st.store_url, secret_key=st.secret_key, data_dir=st.data_dir,
                             identity_provider=FakeIdentityProvider({(NAME, ID): True}))
         with ServerThread(create_app(st, services=svc)) as srv:
@@ -44,16 +45,25 @@ def _api(url: str, method: str, path: str, body: dict[str, Any] | None = None) -
 
 
 def _chat(url: str, text: str, user: str = "wxh") -> str:
+    return _chat_full(url, text, user).choices[0].message.content or ""
+
+
+def _chat_full(url: str, text: str, user: str = "wxh") -> Any:
     c = openai.OpenAI(base_url=url + "/v1", api_key="demo", max_retries=0)
-    r = c.chat.completions.create(model="fake", messages=[{"role": "user", "content": text}], user=user)
-    return r.choices[0].message.content or ""
+    return c.chat.completions.create(model="fake", messages=[{"role": "user", "content": text}], user=user)
 
 
 def test_forged_block_and_delete(gw: Any) -> None:
     fake, url, _svc, st = gw
     assert _api(url, "POST", "/v1/hegui/users", {"external_id": "wxh"}).status_code == 201
     assert _api(url, "POST", "/v1/hegui/users/wxh/verify", {"name": NAME, "id_number": ID}).status_code == 200
-    _chat(url, f"帮我给{NAME}写一封感谢信")  # leaves a content-log row for this user
+    first = _chat_full(url, f"帮我给{NAME}写一封感谢信")  # leaves a content-log row for this user
+    # ... whose answer is then reported and confirmed: the prompt (their input) goes into the remediation library
+    rep = _api(url, "POST", "/v1/hegui/reports", {"request_id": first.model_extra["hegui"]["request_id"],
+                                                  "category": "false_info", "description": "不实"})
+    conf = httpx.post(url + f"/v1/hegui/admin/tickets/{rep.json()['ticket']}/confirm", json={"risk_code": "A5.1"},
+                      headers={"Authorization": f"Bearer {ADMIN}", "x-hegui-reviewer": "r1"})
+    assert conf.status_code == 200, conf.text
     r = _api(url, "POST", "/v1/hegui/complaints", {"kind": "complaint", "category": "false_info",
                                                    "description": "回答不准确", "contact": PHONE, "user": "wxh"})
     assert r.status_code == 201, r.text
@@ -74,7 +84,7 @@ def test_forged_block_and_delete(gw: Any) -> None:
              {"kind": "delete", "external_id": "wxh", "proof": {"name": NAME, "id_number": ID}})
     assert d.status_code == 201, d.text
     stores = {e["store"] for e in d.json()["receipt"]["entries"]}
-    assert {"end_users", "content_log"} <= stores
+    assert {"end_users", "content_log", "blocked_content"} <= stores
     db = Path(st.store_url.removeprefix("sqlite:///"))
     raw = b""
     with sqlite3.connect(db) as conn:

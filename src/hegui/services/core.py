@@ -8,9 +8,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from hegui.core.errors import ConfigError
 from hegui.services.accounts import AccountService
@@ -21,10 +22,11 @@ from hegui.services.crypto import KeyRing, derive_master_key
 from hegui.services.errors import StoreError
 from hegui.services.identity import IdentityProvider, SmsSender, UserService
 from hegui.services.minors import MinorGuard, MinorRules
-from hegui.services.privacy import PrivacyRules, PrivacyService
+from hegui.services.privacy import PrivacyRules, PrivacyService, Subject
 from hegui.services.records import RecordService
 from hegui.services.remediation import RemediationRules, RemediationService
-from hegui.store import make_engine, upgrade
+from hegui.store import AuditEvent, make_engine, upgrade
+from hegui.store.remediation_models import BlockedContent, RemediationCase
 
 __all__ = ["MIN_SECRET_BYTES", "Services", "signing_public_key_pem", "store_exists"]
 
@@ -52,6 +54,42 @@ def store_exists(url: str) -> bool:
 def signing_public_key_pem(data_dir: Path) -> bytes:
     """The checkpoint-signing public key of ``data_dir`` (PEM); the key pair is created on first use."""
     return SigningKey(Path(data_dir) / KEY_FILE).public_key_pem()
+
+
+class _ReportedPrompts:
+    """Prompts a user typed that ended up in the remediation library (a confirmed report of the answer they got):
+    their personal input, so access and deletion requests reach them. The reported answers stay (model output)."""
+
+    name = "blocked_content"
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _query(self, subject: Subject) -> Any:
+        if not subject.end_user_hash:
+            return None
+        # exchange events name the end user by the same keyed pseudonym as the content log (canonical JSON)
+        needle = f'%"end_user_hash":"{subject.end_user_hash}"%'
+        requests = select(AuditEvent.request_id).where(AuditEvent.kind == "exchange", AuditEvent.payload.like(needle))
+        cases = select(RemediationCase.id).where(RemediationCase.request_id.in_(requests))
+        return select(BlockedContent).where(BlockedContent.role == "prompt", BlockedContent.case_id.in_(cases))
+
+    def access(self, subject: Subject) -> list[dict[str, Any]]:
+        q = self._query(subject)
+        if q is None:
+            return []
+        with Session(self._engine) as s:
+            return [{"case_id": r.case_id, "role": r.role, "text": r.text} for r in s.execute(q).scalars()]
+
+    def delete(self, subject: Subject) -> tuple[int, int]:
+        q = self._query(subject)
+        if q is None:
+            return 0, 0
+        with Session(self._engine) as s, s.begin():
+            rows = list(s.execute(q).scalars())
+            for r in rows:
+                s.delete(r)
+        return len(rows), len(rows)
 
 
 class Services:
@@ -90,7 +128,7 @@ class Services:
                                            on_event=self._event, exists=self._answer_time, **clock_kw)
         self.remediation = RemediationService(engine, remediation_rules, on_event=self._event, **clock_kw)
         self.privacy = PrivacyService(engine, self.users, self.keyring, secret_key, rules=privacy_rules,
-                                      on_event=self._event, **clock_kw)
+                                      on_event=self._event, stores=[_ReportedPrompts(engine)], **clock_kw)
         self._closed = False
 
     def _answer_time(self, request_id: str) -> datetime | None:
