@@ -92,6 +92,12 @@ def test_report_confirm_block_and_regression(gw: Any) -> None:
         assert ok.json()["passed"] is True
         cases = _admin(url, "GET", "/v1/hegui/admin/cases").json()["cases"]
         assert [x["status"] for x in cases if x["id"] == case["id"]] == ["fixed"]
+        ex = _admin(url, "GET", "/v1/hegui/admin/cases/export").json()
+        assert ex["manifest"]["files"]["sft.jsonl"]["rows"] > 0 and "蓝海银行" in ex["sft"] and "破产" in ex["dpo"]  # rejected side
+        opt = httpx.put(url + "/v1/hegui/users/alice/training-opt-out", json={"opt_out": True}, headers=demo)
+        assert opt.status_code == 200
+        ex = _admin(url, "GET", "/v1/hegui/admin/cases/export").json()  # alice's prompt leaves the training data
+        assert ex["manifest"]["files"]["sft.jsonl"]["rows"] == 0 and ex["manifest"]["excluded_opted_out"] and "蓝海银行" not in ex["sft"]
         report = _admin(url, "GET", "/v1/hegui/admin/report")
         assert report.status_code == 200 and "破产" not in report.text  # no content for the regulator's list
 

@@ -460,7 +460,7 @@ class _Exchange:
             http_status=status, account_id=p.account_id if p else None, key_id=p.key_id if p else None,
             end_user=self.end_user, model=self.model, upstream=self.upstream_name, error=error,
             stages=tuple(self.stages), input_text=self.input_text, output_text=self.output_text,
-            latency_ms=dict(self.timings),
+            latency_ms=dict(self.timings), user_id=self.user.id if self.user is not None else None,
         )
 
     async def _finish(self, response: Response, outcome: str, error: str | None = None) -> Response:

@@ -263,10 +263,7 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
             return _err(409, "the reported answer is not in the content log (content logging off or purged); "
                              "add its text to the similar-text library by hand",
                         "内容日志中没有被举报的回答（未开启内容日志或已过保存期）；请手动将其加入相似文本库", "answer_unavailable")
-        payload = ((rec or {}).get("audit") or {}).get("payload") or {}
-        opted_out = False
-        if payload.get("end_user_hash"):
-            opted_out = bool(body.get("end_user_opted_out", False))
+        opted_out = await asyncio.to_thread(_opted_out, st, rec)
         risk = str(body.get("risk_code") or "A5.1")
         try:
             case = await asyncio.to_thread(
@@ -334,7 +331,7 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
         who = reviewer(st, request)
         if isinstance(who, JSONResponse):
             return who
-        ex = await asyncio.to_thread(st.services.remediation.export_training_data)
+        ex = await asyncio.to_thread(_export, st)
         return JSONResponse({"manifest": ex.manifest(), "sft": ex.sft_jsonl, "dpo": ex.dpo_jsonl})
 
     @app.get("/v1/hegui/admin/report")
@@ -347,6 +344,24 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
             return PlainTextResponse(await asyncio.to_thread(st.services.remediation.regulator_report_csv),
                                      media_type="text/csv")
         return JSONResponse(await asyncio.to_thread(st.services.remediation.regulator_report))
+
+
+def _opted_out(st: GatewayState, rec: dict[str, Any] | None) -> bool:
+    """Whether the end user behind an exchange record has kept their inputs out of training (now)."""
+    user_id = (((rec or {}).get("audit") or {}).get("payload") or {}).get("user_id")
+    user = st.services.users.get_user(user_id) if isinstance(user_id, str) else None
+    return bool(user is not None and (user.training_opt_out or user.status != "active"))
+
+
+def _export(st: GatewayState) -> Any:
+    """Training data for the model team; every case's opt-out is refreshed from its user first (R-SVC-06: an
+    opt-out made after the report still keeps the user's prompt out)."""
+    svc = st.services
+    for case in svc.remediation.list_cases():
+        now_out = _opted_out(st, svc.records.get(case.request_id))
+        if now_out != case.end_user_opted_out:
+            svc.remediation.set_opt_out(case.id, now_out)
+    return svc.remediation.export_training_data()
 
 
 def _decide(st: GatewayState, number: str, actor: str, outcome: str, zh: str, en: str) -> Ticket:

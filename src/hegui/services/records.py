@@ -136,6 +136,7 @@ class RecordService:
             "account_id": rec.account_id,
             "key_id": rec.key_id,
             "end_user_hash": end_user,
+            **({"user_id": rec.user_id} if rec.user_id is not None else {}),
             "model": rec.model,
             "upstream": rec.upstream,
             "error": rec.error[:_MAX_ERROR] if rec.error is not None else None,

@@ -124,6 +124,7 @@ class ExchangeRecord:
     input_text: str | None = None
     output_text: str | None = None
     latency_ms: Mapping[str, float] = field(default_factory=dict)
+    user_id: str | None = None  # hegui's own id of the end user (not personal data by itself), when known
 
     def __post_init__(self) -> None:
         _tuple(self, "stages")
