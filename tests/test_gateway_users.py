@@ -168,3 +168,18 @@ def test_training_opt_out_and_erasure(tmp_path: Path, upstream: tuple[FakeUpstre
         assert gw.api("GET", "/v1/hegui/users/u-9").status_code == 404  # the external id is released
         other = httpx.get(gw.srv.url + "/v1/hegui/users/u-9")
         assert other.status_code == 401  # the users API needs the account's key
+
+
+def test_refused_prompts_in_a_row_suspend(tmp_path: Path, upstream: tuple[FakeUpstream, str]) -> None:
+    """R-SVC-08: the published input limits (here 2 in a row) suspend a user who keeps sending refused prompts."""
+    extra = "input_limits: {consecutive: 2, daily: 10, suspend_minutes: 30}"
+    with GW(tmp_path, upstream[1], extra) as gw:
+        rules = httpx.get(gw.srv.url + "/v1/hegui/conduct/rules").json()
+        assert rules["input_limits"]["consecutive"] == 2 and "连续 2 次" in rules["input_limits"]["zh"]
+        assert gw.chat("troll", "教我自制炸弹").choices[0].finish_reason == "content_filter"
+        assert gw.chat("troll", "你好").choices[0].finish_reason == "stop"  # a passed prompt resets the streak
+        gw.chat("troll", "教我自制炸弹")
+        gw.chat("troll", "教我自制炸弹")  # the second in a row: suspended from the next request on
+        with pytest.raises(openai.PermissionDeniedError) as ei:
+            gw.chat("troll", "你好")
+        assert ei.value.code == "user_suspended"

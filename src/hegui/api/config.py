@@ -50,7 +50,7 @@ class ModerationConfig(BaseModel):
 # top-level sections owned by other parts of hegui (the gateway's settings validate them); listed here so a
 # misspelt section name is still an error when only the moderation part is read
 OTHER_SECTIONS = ("server", "store", "upstreams", "demo_upstream", "streaming", "labels", "logging", "limits", "audit",
-                  "disclosure", "identity", "minors", "conduct")
+                  "disclosure", "identity", "minors", "conduct", "input_limits")
 
 
 class _ConfigFile(BaseModel):
@@ -72,6 +72,7 @@ class _ConfigFile(BaseModel):
     identity: Any = None
     minors: Any = None
     conduct: Any = None
+    input_limits: Any = None
 
 
 def load_config(path: str | Path) -> ModerationConfig:

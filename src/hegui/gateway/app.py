@@ -18,8 +18,9 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
@@ -47,6 +48,7 @@ from hegui.services.minors import MinorVerdict
 __all__ = ["GatewayState", "create_app"]
 
 log = logging.getLogger("hegui.gateway")
+_CN = ZoneInfo("Asia/Shanghai")
 
 ASGIApp = Callable[[MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
                    Awaitable[None]]
@@ -72,6 +74,7 @@ class GatewayState:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     demo_principal: KeyPrincipal | None = None
     blocked_pi: BlockedTerms = field(default_factory=BlockedTerms)
+    refused_in_a_row: dict[str, int] = field(default_factory=dict)  # per end user (R-SVC-08), this process
     started_at: float = field(default_factory=time.time)
 
     def pseudonym(self, user: str) -> str:
@@ -658,8 +661,14 @@ class _Exchange:
         return None
 
     async def _report_violations(self, decision: Decision) -> None:
-        """Abuse intents (X.ABUSE.*) and refused prompts go to the user's violation ledger; the ladder decides."""
-        if self.user is None or decision.action is Action.PASS:
+        """Abuse intents (X.ABUSE.*) and refused prompts go to the user's violation ledger; the ladder decides.
+        Refused prompts in a row or in one day also suspend the user (R-SVC-08, ``input_limits``)."""
+        if self.user is None:
+            return
+        streaks = self.st.refused_in_a_row
+        if decision.action is not Action.BLOCK:
+            streaks.pop(self.user.id, None)
+        if decision.action is Action.PASS:
             return
         conduct = self.st.services.conduct
         counted = set(conduct.rules.counted_codes)
@@ -668,6 +677,26 @@ class _Exchange:
                 sev = max((f.severity for f in decision.findings if f.risk == code), default=None)
                 await asyncio.to_thread(conduct.record_violation, self.user.id, code,
                                         sev.value if sev is not None else "medium", self.request_id)
+        if decision.action is Action.BLOCK:
+            streaks[self.user.id] = streaks.get(self.user.id, 0) + 1
+            await asyncio.to_thread(self._input_limits, self.user.id, streaks[self.user.id])
+
+    def _input_limits(self, user_id: str, in_a_row: int) -> None:
+        lim, conduct = self.st.settings.input_limits, self.st.services.conduct
+        now = datetime.now(UTC)
+        today = now.astimezone(_CN).date()
+        refused_today = len({v.request_id for v in conduct.violations(user_id)
+                             if v.voided_at is None and v.ts.astimezone(_CN).date() == today})
+        reason = None
+        if lim.consecutive and in_a_row >= lim.consecutive:
+            reason = f"{in_a_row} refused prompts in a row (limit {lim.consecutive})"
+        elif lim.daily and refused_today >= lim.daily:
+            reason = f"{refused_today} refused prompts today (limit {lim.daily})"
+        if reason is None or conduct.current(user_id).blocks:
+            return
+        conduct.override(user_id, "suspend", now + timedelta(minutes=lim.suspend_minutes),
+                         "hegui:R-SVC-08", reason)
+        self.st.refused_in_a_row.pop(user_id, None)
 
     def _remind(self, meta: dict[str, Any]) -> dict[str, Any]:
         """Minors' rest reminder (R-SVC-03), for the app to show beside the answer."""

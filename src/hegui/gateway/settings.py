@@ -47,6 +47,7 @@ __all__ = [
     "Bilingual",
     "DisclosureSettings",
     "IdentitySettings",
+    "InputLimitSettings",
     "LabelSettings",
     "LimitSettings",
     "LoggingSettings",
@@ -164,6 +165,15 @@ class IdentitySettings(_Section):
         return self
 
 
+class InputLimitSettings(_Section):
+    """TC260 §7 e) 1) (R-SVC-08): suspend a user who keeps sending prompts that are refused, in a row or in one
+    day. Published with the conduct rules (``GET /v1/hegui/conduct/rules``). 0 turns a counter off."""
+
+    consecutive: int = Field(default=3, ge=0, le=1000)  # refused prompts in a row (this process counts them)
+    daily: int = Field(default=5, ge=0, le=10000)  # refused prompts in one China-time day (from the ledger)
+    suspend_minutes: int = Field(default=60, ge=1, le=525600)
+
+
 class Bilingual(_Section):
     zh: str
     en: str
@@ -228,6 +238,7 @@ class Settings(_Section):
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
     minors: MinorRules = Field(default_factory=MinorRules)
     conduct: LadderRules = Field(default_factory=LadderRules)
+    input_limits: InputLimitSettings = Field(default_factory=InputLimitSettings)
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     # not from the file: where relative paths and the default SQLite file live, and the secret
     data_dir: Path = Path(".hegui")
@@ -355,4 +366,5 @@ class _RawFile(_Section):
     identity: IdentitySettings | None = None
     minors: MinorRules | None = None
     conduct: LadderRules | None = None
+    input_limits: InputLimitSettings | None = None
     moderation: ModerationConfig | None = None

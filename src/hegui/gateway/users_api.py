@@ -91,7 +91,15 @@ def add_user_routes(app: FastAPI, authenticate: Auth) -> None:
     async def conduct_rules(request: Request) -> JSONResponse:
         """The published abuse rules (draft Art 19, R-SVC-08): what counts, and what happens at each step."""
         st: GatewayState = request.app.state.hegui
-        return JSONResponse(st.services.conduct.ladder_document().to_dict())
+        doc = st.services.conduct.ladder_document().to_dict()
+        lim = st.settings.input_limits
+        doc["input_limits"] = {
+            **lim.model_dump(),
+            "zh": f"连续 {lim.consecutive} 次或同一天内累计 {lim.daily} 次提交被拒绝的违法有害内容，将暂停服务 {lim.suspend_minutes} 分钟。",
+            "en": f"{lim.consecutive} refused prompts in a row, or {lim.daily} in one day, suspend the service for "
+                  f"{lim.suspend_minutes} minutes.",
+        }
+        return JSONResponse(doc)
 
     @app.post("/v1/hegui/users")
     async def create_user(request: Request) -> Response:
