@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## sysdeps: system packages the tests need (the PostgreSQL server, for the store tests); installs them as root
+## sysdeps: system packages the tests need (the PostgreSQL server, for the store tests; espeak-ng, for spoken audio labels); installs them as root
 sysdeps:
 	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
@@ -33,6 +33,14 @@ sysdeps:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
 		else \
 			echo "note: the PostgreSQL store tests need the server: sudo apt-get install postgresql (or set HEGUI_SKIP_PG=1)"; \
+		fi; \
+	fi
+	@if ! command -v espeak-ng >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing espeak-ng (spoken audio labels, GB 45438 §5.3)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; \
+		else \
+			echo "note: spoken audio labels need espeak-ng (sudo apt-get install espeak-ng); without it the rhythm cue is used"; \
 		fi; \
 	fi
 

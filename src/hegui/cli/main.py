@@ -49,18 +49,20 @@ def cli() -> None:
     分类模型 / classifier:    hegui train --data ../shared/data --output DIR
     网关 / gateway:           hegui serve [--config F] [--host H] [--port P]
     审计 / audit log:         hegui audit verify      hegui log purge
+    标识 / AIGC labels:       hegui label IN -o OUT --producer CODE      hegui inspect FILE
     """
 
 
 def _register() -> None:
     from hegui.cli.audit import audit, log
     from hegui.cli.check import check, id_check
+    from hegui.cli.label import inspect, label
     from hegui.cli.lexicon import lexicon
     from hegui.cli.scan import scan
     from hegui.cli.serve import serve
     from hegui.cli.train import train
 
-    for command in (check, id_check, scan, lexicon, train, serve, audit, log):
+    for command in (check, id_check, scan, lexicon, train, serve, audit, log, label, inspect):
         cli.add_command(command)
 
 

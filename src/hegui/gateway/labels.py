@@ -6,11 +6,10 @@ Implicit label (§6.1 and Annex E, R-LBL-17..23): the seven ``AIGC`` metadata fi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from typing import Final
 
 from hegui.gateway.settings import LabelSettings
+from hegui.labeling.model import AIGC_KEYS, AigcLabel, LabelValueError, validate
 
 __all__ = [
     "AIGC_KEYS",
@@ -21,21 +20,6 @@ __all__ = [
     "label_text",
     "validate_aigc",
 ]
-
-#: the Annex E keys, in the required order
-AIGC_KEYS: Final[tuple[str, ...]] = (
-    "Label",
-    "ContentProducer",
-    "ProduceID",
-    "ReservedCode1",
-    "ContentPropagator",
-    "PropagateID",
-    "ReservedCode2",
-)
-_LABEL_VALUES: Final = frozenset({"1", "2", "3"})
-# Annex E j): 0x21, 0x23-0x5B, 0x5D-0x7E (printable ASCII without space, '"' and '\')
-_VALUE_RE: Final = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]*$")
-
 
 def label_text(settings: LabelSettings, lang: str) -> str:
     """The label wording for ``lang`` ("zh..." → ``text_zh``, anything else → ``text_en``)."""
@@ -74,38 +58,14 @@ def aigc_metadata(settings: LabelSettings, produce_id: str) -> dict[str, str]:
 
     ``produce_id`` must itself satisfy Annex E j) (e.g. a request id such as ``chatcmpl-...``).
     """
-    if not _VALUE_RE.match(produce_id):
-        raise ValueError("produce_id must be printable ASCII without spaces, '\"' or '\\' (GB 45438 Annex E)")
-    return {
-        "Label": "1",
-        "ContentProducer": settings.producer_code,
-        "ProduceID": produce_id,
-        "ReservedCode1": "",
-        "ContentPropagator": settings.producer_code,
-        "PropagateID": produce_id,
-        "ReservedCode2": "",
-    }
+    try:
+        return AigcLabel.produce(settings.producer_code, produce_id).to_dict()
+    except LabelValueError as exc:
+        raise ValueError(
+            "produce_id must be printable ASCII without spaces, '\"' or '\\' (GB 45438 Annex E)"
+        ) from exc
 
 
 def validate_aigc(meta: Mapping[str, object]) -> list[str]:
-    """Problems with an implicit label (empty list: compliant with Annex E)."""
-    problems: list[str] = []
-    keys = list(meta.keys())
-    if keys != list(AIGC_KEYS):
-        missing = [k for k in AIGC_KEYS if k not in meta]
-        extra = [k for k in keys if k not in AIGC_KEYS]
-        if missing:
-            problems.append(f"missing keys: {', '.join(missing)}")
-        if extra:
-            problems.append(f"unexpected keys: {', '.join(extra)}")
-        if not missing and not extra:
-            problems.append(f"keys out of order: {', '.join(keys)} (required: {', '.join(AIGC_KEYS)})")
-    for key, value in meta.items():
-        if not isinstance(value, str):
-            problems.append(f"{key}: value must be a string, not {type(value).__name__}")
-        elif not _VALUE_RE.match(value):
-            problems.append(f"{key}: only printable ASCII without space, '\"' or '\\' is allowed")
-    label = meta.get("Label")
-    if isinstance(label, str) and label not in _LABEL_VALUES:
-        problems.append(f"Label must be \"1\", \"2\" or \"3\", not {label!r}")
-    return problems
+    """Problems with an implicit label (empty list: compliant with Annex E); see ``hegui.labeling.model.validate``."""
+    return [p.en for p in validate(meta, require_ids=False)]
