@@ -352,6 +352,11 @@ def create_app(
         st: GatewayState = request.app.state.hegui
         return await _Exchange(st, request, "moderations").moderations()
 
+    @app.post("/v1/images/generations")
+    async def images(request: Request) -> Response:
+        st: GatewayState = request.app.state.hegui
+        return await _Exchange(st, request, "images.generations").images()
+
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:
         st: GatewayState = request.app.state.hegui
@@ -712,6 +717,113 @@ class _Exchange:
                 await asyncio.to_thread(self.st.services.minors.record_use, self.user.id, self.started, seconds)
             except Exception as exc:  # usage is best effort; never fail the answer for it
                 log.error("minors usage not recorded for %s: %s", self.request_id, type(exc).__name__)
+
+    async def images(self) -> Response:
+        """Image generation: the prompt is moderated, the upstream draws, every image comes back with the visible
+        label (GB 45438 §5.2: ≥ 5 % of the short side, in a corner), exactly one metadata label (XMP
+        TC260:AIGC) and optionally an invisible watermark; each file is read back before it is released."""
+        begun = await self._begin()
+        if isinstance(begun, Response):
+            return begun
+        body = begun
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            return await self._finish(_err(400, "'prompt' must be a non-empty string", "'prompt' 必须是非空字符串",
+                                           type_="invalid_request_error", param="prompt"), "bad_request", "no prompt")
+        self.model = str(body.get("model") or "")
+        self.lang = _lang_of(prompt)
+        user = body.get("user")
+        if isinstance(user, str) and user:
+            self.end_user = user
+            body["user"] = "hg-u-" + self.st.pseudonym(user)
+        refused = await self._gate_user()
+        if refused is not None:
+            return refused
+        try:
+            upstream = self.st.router.route(self.model)
+        except HeguiError as exc:
+            return await self._finish(_err(404, exc.en, exc.zh, type_="invalid_request_error", param="model",
+                                           code="model_not_found"), "bad_request", "unknown model")
+        self.upstream_name = upstream.name
+        t = time.perf_counter()
+        try:
+            decision = await self._check(prompt, Stage.INPUT)
+        except Exception as exc:
+            return await self._moderation_failed(exc)
+        self._lap("input_check", t)
+        self._note(decision)
+        await self._report_violations(decision)
+        self.input_text = prompt
+        if decision.action is Action.BLOCK:  # as OpenAI does for images: a 400 with content_policy_violation
+            resp = _err(400, "the prompt was refused by content moderation: " + ", ".join(decision.categories),
+                        "该提示词未通过内容审核：" + "、".join(decision.categories), type_="invalid_request_error",
+                        code="content_policy_violation", param="prompt")
+            return await self._finish(resp, "blocked_input")
+        want_url = body.get("response_format") == "url"
+        body["response_format"] = "b64_json"  # hegui must hold the bytes to label them
+        t = time.perf_counter()
+        try:
+            answer = await upstream.images(body)  # type: ignore[attr-defined]
+        except UpstreamError as exc:
+            self._lap("upstream", t)
+            return await self._upstream_failed(exc)
+        self._lap("upstream", t)
+        t = time.perf_counter()
+        labelled: list[dict[str, Any]] = []
+        labels: list[dict[str, str]] = []
+        try:
+            for i, item in enumerate(answer.get("data") or []):
+                b64 = item.get("b64_json") if isinstance(item, dict) else None
+                if not isinstance(b64, str):
+                    raise ValueError("an image without b64_json")
+                data, aigc = await asyncio.to_thread(self._label_image, b64, i)
+                out = dict(item)
+                out.pop("b64_json", None)
+                if want_url:
+                    out["url"] = "data:image/png;base64," + data
+                else:
+                    out["b64_json"] = data
+                labelled.append(out)
+                labels.append(aigc)
+        except Exception as exc:  # an image that cannot be labelled is never released (R-LBL-26)
+            log.error("image labelling failed in %s: %s", self.request_id, type(exc).__name__)
+            return await self._finish(
+                _err(502, "the generated image could not be labelled (GB 45438), so it was not released",
+                     "生成的图像未能添加标识（GB 45438），已扣留", type_="upstream_error", code="labeling_failed"),
+                "upstream_error", f"labeling: {type(exc).__name__}")
+        self._lap("labeling", t)
+        payload = {k: v for k, v in answer.items() if k != "data"}
+        payload["data"] = labelled
+        payload["hegui"] = self._remind(_hegui_meta(self.request_id, decision, stage="output", demo=isinstance(
+            upstream, DemoUpstream)))
+        payload["hegui"]["aigc"] = labels
+        return await self._finish(JSONResponse(payload), "ok")
+
+    def _label_image(self, b64: str, index: int) -> tuple[str, dict[str, str]]:
+        import base64
+        import io
+        import tempfile
+        from pathlib import Path
+
+        from PIL import Image
+
+        from hegui.labeling import label_file
+
+        raw = base64.b64decode(b64, validate=True)
+        cfg = self.st.settings.labels
+        with tempfile.TemporaryDirectory(prefix="hegui-img-") as tmp:
+            src, dst = Path(tmp) / "in.png", Path(tmp) / "out.png"
+            with Image.open(io.BytesIO(raw)) as img:
+                im = img.convert("RGB") if img.mode not in ("RGB", "RGBA", "L") else img.copy()
+            if cfg.image_watermark:
+                from hegui.labeling.watermark import embed
+
+                seed = int(hashlib.sha256(f"{self.request_id}:{index}".encode()).hexdigest()[:8], 16)
+                im = embed(im, seed)
+            im.save(src, format="PNG")
+            res = label_file(src, dst, producer=cfg.producer_code, produce_id=f"{self.request_id}-{index}",
+                             explicit=True, lang=self.lang)
+            return base64.b64encode(dst.read_bytes()).decode("ascii"), json.loads(res.label.to_json())
 
     async def _moderation_failed(self, exc: Exception) -> Response:
         log.error("moderation raised %s in request %s", type(exc).__name__, self.request_id)

@@ -240,3 +240,31 @@ class DemoUpstream:
 
     async def aclose(self) -> None:
         return None
+
+    async def images(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A deterministic demo picture per prompt (a gradient with the words "DEMO"), as ``b64_json``."""
+        import base64
+        import hashlib
+        import io
+
+        from PIL import Image, ImageDraw
+
+        prompt = str(body.get("prompt") or "")
+        seed = hashlib.sha256(prompt.encode("utf-8")).digest()
+        w, h = 512, 512
+        img = Image.new("RGB", (w, h))
+        px = img.load()
+        assert px is not None
+        for y in range(0, h, 4):
+            for x in range(0, w, 4):
+                c = (seed[0] * x // w % 256, seed[1] * y // h % 256, (seed[2] + x + y) % 256)
+                for dy in range(4):
+                    for dx in range(4):
+                        px[x + dx, y + dy] = c
+        ImageDraw.Draw(img).text((16, 16), "hegui DEMO", fill=(255, 255, 255))
+        n = max(1, min(int(body.get("n") or 1), 4))
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        b64 = base64.b64encode(buf.getvalue()).decode("ascii")
+        return {"created": int(time.time()), "data": [{"b64_json": b64, "revised_prompt": prompt} for _ in range(n)]}
+

@@ -121,6 +121,9 @@ class LabelSettings(_Section):
     text_en: str = "(AI-generated content)"
     # implicit label (Annex E): the provider's code, printable ASCII without space, '"' and '\\'
     producer_code: str = "HEGUI-DEMO"
+    # generated images: an invisible watermark (32-bit payload from the request id) besides the visible and
+    # metadata labels (GB 45438 encourages it; costs ~130 ms per 1024x1024 image)
+    image_watermark: bool = False
 
     @field_validator("producer_code")
     @classmethod

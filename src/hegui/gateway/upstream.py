@@ -99,6 +99,10 @@ class Upstream(Protocol):
         """The model ids the upstream reports (``GET /models``)."""
         ...
 
+    async def images(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Image generation (``POST /images/generations``): the parsed answer (has a ``data`` list)."""
+        ...
+
     async def aclose(self) -> None:
         """Release connections."""
         ...
@@ -244,6 +248,7 @@ class HttpUpstream:
             self._headers["Authorization"] = f"Bearer {key}"
         self._chat_url = URL(settings.base_url + "/chat/completions")
         self._models_url = URL(settings.base_url + "/models")
+        self._images_url = URL(settings.base_url + "/images/generations")
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -400,6 +405,15 @@ class HttpUpstream:
             if isinstance(data, dict) and "error" in data:
                 raise self._status_error(None, json.dumps(data).encode())
             raise self._protocol_error("no `choices` list in the completion", "补全结果中没有 `choices` 列表")
+        return data
+
+    async def images(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST ``/images/generations``; the parsed answer (a ``data`` list of images)."""
+        data = await self._request_json("POST", self._images_url, body)
+        if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+            if isinstance(data, dict) and "error" in data:
+                raise self._status_error(None, json.dumps(data).encode())
+            raise self._protocol_error("no `data` list in the image answer", "图像生成结果中没有 `data` 列表")
         return data
 
     async def stream(self, body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
