@@ -213,12 +213,13 @@ class ClassifierModel:
             ids = np.concatenate([ngram_buckets(cps, k, self.bits) for k in range(1, self.max_n + 1)])
             if len(ids) == 0:
                 return self._bias[None, :].copy(), [(0, n)]
-            s = self._table[ids].sum(axis=0, dtype=np.int64)
+            s = self._table.take(ids, axis=0).sum(axis=0, dtype=np.int64)
             z = self._bias + self._scales * s / math.sqrt(len(ids))
             return z[None, :], [(0, n)]
         starts = self.window_starts(n)
         out = np.empty((len(starts), h), dtype=np.float64)
         wins: list[tuple[int, int]] = []
+        orders = np.arange(1, self.max_n + 1, dtype=np.int64)[:, None]  # (K, 1)
         i = 0
         while i < len(starts):
             first = starts[i]
@@ -227,25 +228,28 @@ class ClassifierModel:
                 j += 1
             seg_end = min(n, starts[j - 1] + self.max_chars)
             seg = cps[first:seg_end]
-            total = np.zeros((j - i, h), dtype=np.int64)
-            count = np.zeros(j - i, dtype=np.int64)
             ws = np.asarray(starts[i:j], dtype=np.int64) - first
             we = np.minimum(ws + self.max_chars, len(seg))
-            for k in range(1, self.max_n + 1):
-                ids = ngram_buckets(seg, k, self.bits)
-                m = len(ids)
-                if m == 0:
-                    continue
-                lo = np.minimum(ws, m)
-                hi = np.minimum(np.maximum(we - k + 1, ws), m)
-                # prefix sums of the per-position weights, needed only at window boundaries: sum the segments
-                # between consecutive boundaries (one reduceat), then a cumulative sum over those few segments
-                bounds = np.unique(np.concatenate(([0, m], lo, hi)))
-                seg_sums = np.add.reduceat(self._table[ids], bounds[:-1], axis=0, dtype=np.int64)
-                prefix = np.zeros((len(bounds), h), dtype=np.int64)
-                np.cumsum(seg_sums, axis=0, out=prefix[1:])
-                total += prefix[np.searchsorted(bounds, hi)] - prefix[np.searchsorted(bounds, lo)]
-                count += hi - lo
+            # every n-gram order in one id array (one gather from the table instead of one per order): order k's
+            # n-grams sit at [off_k, off_k + m_k); window w covers [off_k + lo, off_k + hi) of them
+            parts = [ngram_buckets(seg, int(k), self.bits) for k in orders[:, 0]]
+            m = np.asarray([len(p) for p in parts], dtype=np.int64)[:, None]  # (K, 1); m_k >= 1: seg > max_n
+            off = np.cumsum(m) - m[:, 0]
+            ids = np.concatenate(parts)
+            lo = np.minimum(ws, m)  # (K, W)
+            hi = np.minimum(np.maximum(we - orders + 1, ws), m)
+            count = (hi - lo).sum(axis=0)
+            lo += off[:, None]
+            hi += off[:, None]
+            # prefix sums of the gathered rows, needed only at window boundaries: sum the segments between
+            # consecutive boundaries (one reduceat; integer sums, so exact in any order), then a cumulative sum
+            bounds = np.unique(np.concatenate(([0, len(ids)], lo.ravel(), hi.ravel())))
+            seg_sums = np.add.reduceat(self._table.take(ids, axis=0), bounds[:-1], axis=0, dtype=np.int64)
+            prefix = np.zeros((len(bounds), h), dtype=np.int64)
+            np.cumsum(seg_sums, axis=0, out=prefix[1:])
+            at = np.searchsorted(bounds, np.concatenate((hi.ravel(), lo.ravel())))
+            d = prefix[at[: hi.size]] - prefix[at[hi.size :]]
+            total = d.reshape(len(orders), j - i, h).sum(axis=0)
             z = self._bias + self._scales * total / np.sqrt(np.maximum(count, 1))[:, None]
             out[i:j] = z
             wins += [(int(s) + first, int(e) + first) for s, e in zip(ws, we, strict=True)]
