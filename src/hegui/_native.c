@@ -300,6 +300,86 @@ pii_gate(PyObject *self, PyObject *args)
     return Py_BuildValue("(nni)", best_num, best_dig, plate);
 }
 
+/*
+ * The risk classifier's hot loop (hegui.detectors.classifier): for each window of a normalised text, hash every
+ * character n-gram (n = 1 .. max_n; FNV-1a 64 over code points from FNV_OFFSET ^ n, then Fibonacci hashing to
+ * `bits` bits, exactly as features.ngram_buckets) and add up the int8 table rows of the buckets. Integer sums, so
+ * the result is bit-identical to the NumPy path; model.py checks it in its tests.
+ */
+#define FNV_OFFSET 0xCBF29CE484222325ull
+#define FNV_PRIME 0x100000001B3ull
+#define GOLDEN 0x9E3779B97F4A7C15ull
+
+#define CP_AT(i) (kind == PyUnicode_1BYTE_KIND ? (uint64_t)((const Py_UCS1 *)data)[i]       \
+                  : kind == PyUnicode_2BYTE_KIND ? (uint64_t)((const Py_UCS2 *)data)[i]     \
+                  : (uint64_t)((const Py_UCS4 *)data)[i])
+
+static PyObject *
+ngram_window_sums(PyObject *self, PyObject *args)
+{
+    PyObject *text;
+    Py_buffer starts, table;
+    Py_ssize_t win, heads;
+    int max_n, bits;
+    if (!PyArg_ParseTuple(args, "Uy*nii" "y*n", &text, &starts, &win, &max_n, &bits, &table, &heads))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t nwin = starts.len / (Py_ssize_t)sizeof(int64_t);
+    const int64_t *st = (const int64_t *)starts.buf;
+    const int8_t *tab = (const int8_t *)table.buf;
+    Py_ssize_t rows = heads > 0 ? table.len / heads : 0;
+    if (bits < 1 || bits > 32 || max_n < 1 || heads < 1 || win < 1 || rows < ((Py_ssize_t)1 << bits)) {
+        PyErr_SetString(PyExc_ValueError, "ngram_window_sums: bad parameters or table too small");
+        goto done;
+    }
+    PyObject *sums = PyBytes_FromStringAndSize(NULL, nwin * heads * (Py_ssize_t)sizeof(int64_t));
+    PyObject *counts = PyBytes_FromStringAndSize(NULL, nwin * (Py_ssize_t)sizeof(int64_t));
+    if (sums == NULL || counts == NULL) {
+        Py_XDECREF(sums);
+        Py_XDECREF(counts);
+        goto done;
+    }
+    int64_t *out = (int64_t *)PyBytes_AS_STRING(sums);
+    int64_t *cnt = (int64_t *)PyBytes_AS_STRING(counts);
+    memset(out, 0, (size_t)(nwin * heads) * sizeof(int64_t));
+    int shift = 64 - bits;
+    for (Py_ssize_t w = 0; w < nwin; w++) {
+        Py_ssize_t a = (Py_ssize_t)st[w];
+        Py_ssize_t b = a + win < n ? a + win : n;
+        if (a < 0 || a > n) {
+            Py_DECREF(sums);
+            Py_DECREF(counts);
+            PyErr_SetString(PyExc_ValueError, "ngram_window_sums: a window starts outside the text");
+            goto done;
+        }
+        int64_t *acc = out + w * heads;
+        int64_t c = 0;
+        for (int k = 1; k <= max_n; k++) {
+            for (Py_ssize_t i = a; i + k <= b; i++) {
+                uint64_t h = FNV_OFFSET ^ (uint64_t)k;
+                for (int j = 0; j < k; j++) {
+                    h ^= CP_AT(i + j);
+                    h *= FNV_PRIME;
+                }
+                h *= GOLDEN;
+                const int8_t *row = tab + (Py_ssize_t)(h >> shift) * heads;
+                for (Py_ssize_t t = 0; t < heads; t++)
+                    acc[t] += row[t];
+                c++;
+            }
+        }
+        cnt[w] = c;
+    }
+    result = Py_BuildValue("(NN)", sums, counts);
+done:
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&table);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"pii_gate", pii_gate, METH_VARARGS,
      "pii_gate(text) -> (max_number_run, max_digit_run, province_then_capital): which PII patterns can match."},
@@ -308,6 +388,8 @@ static PyMethodDef methods[] = {
      "normalize_utf8(text, slot, collapse) -> (utf8, start_bytes, end_bytes): int32 original start/end per byte."},
     {"normalize", normalize, METH_VARARGS,
      "normalize(text, slot, collapse) -> (text, index_bytes, end_bytes): int64 original start/end per character."},
+    {"ngram_window_sums", ngram_window_sums, METH_VARARGS,
+     "ngram_window_sums(text, starts_int64, window, max_n, bits, table_int8, heads) -> (sums_int64, counts_int64)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib
 import io
 import json
 import math
@@ -205,7 +206,33 @@ class ClassifierModel:
         return starts
 
     def raw_scores(self, normalized: str) -> tuple[F64, list[tuple[int, int]]]:
-        """Raw head scores ``z`` (windows x H) of a normalised text, and the windows."""
+        """Raw head scores ``z`` (windows x H) of a normalised text, and the windows.
+
+        Uses the C hot loop (``hegui._native.ngram_window_sums``) when it is built: the integer sums are the same,
+        so the scores are bit-identical to the NumPy path below (tests/test_classifier_raw_scores.py)."""
+        nat = _native()
+        if nat is not None and self._table.flags.c_contiguous and self._table.dtype == np.int8:
+            return self._raw_scores_native(nat, normalized)
+        return self.raw_scores_numpy(normalized)
+
+    def _raw_scores_native(self, nat: Any, normalized: str) -> tuple[F64, list[tuple[int, int]]]:
+        n = len(normalized)
+        h = len(self.heads)
+        starts = self.window_starts(n)
+        sums_b, counts_b = nat.ngram_window_sums(normalized, np.asarray(starts, dtype=np.int64).tobytes(),
+                                                 self.max_chars, self.max_n, self.bits, self._table, h)
+        total = np.frombuffer(sums_b, dtype=np.int64).reshape(len(starts), h)
+        count = np.frombuffer(counts_b, dtype=np.int64)
+        if n <= self.max_chars:
+            if count[0] == 0:
+                return self._bias[None, :].copy(), [(0, n)]
+            z = self._bias + self._scales * total[0] / math.sqrt(int(count[0]))
+            return z[None, :], [(0, n)]
+        z2 = self._bias + self._scales * total / np.sqrt(np.maximum(count, 1))[:, None]
+        return z2, [(s, min(s + self.max_chars, n)) for s in starts]
+
+    def raw_scores_numpy(self, normalized: str) -> tuple[F64, list[tuple[int, int]]]:
+        """:meth:`raw_scores` without the C extension (the reference; same results)."""
         cps = codepoints(normalized)
         n = len(cps)
         h = len(self.heads)
@@ -291,3 +318,21 @@ def shipped_model() -> ClassifierModel:
             if _SHIPPED is None:
                 _SHIPPED = ClassifierModel.load(None)
     return _SHIPPED
+
+
+_NATIVE: Any = None
+_NATIVE_TRIED = False
+
+
+def _native() -> Any:
+    """hegui._native when it was built and has the classifier loop (else None: the NumPy path)."""
+    global _NATIVE, _NATIVE_TRIED
+    if not _NATIVE_TRIED:
+        _NATIVE_TRIED = True
+        try:
+            mod = importlib.import_module("hegui._native")
+        except ImportError:
+            mod = None
+        _NATIVE = mod if mod is not None and hasattr(mod, "ngram_window_sums") else None
+    return _NATIVE
+
