@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--no-quality", action="store_true")
     ap.add_argument("--no-gateway", action="store_true", help="skip the gateway benchmark (hegui serve + fake upstream)")
+    ap.add_argument("--no-labeling", action="store_true", help="skip the labeling benchmark (ms per 1024×1024 image)")
     ap.add_argument(
         "--profile", action="store_true", help="always cProfile the pipeline (default: only when it misses its goal)"
     )
@@ -269,6 +270,16 @@ def main(argv: list[str] | None = None) -> int:
             log(f"gateway bench failed: {exc}")
             goals.append({"id": "gateway.run", "text": "gateway benchmark ran", "met": False, "detail": str(exc)})
 
+    if not a.no_labeling:
+        import bench_labeling
+
+        try:
+            res["labeling"] = bench_labeling.run(quick=a.quick, log=log)
+            goals.extend(res["labeling"]["goals"])
+        except (RuntimeError, OSError, ValueError) as exc:
+            log(f"labeling bench failed: {exc}")
+            goals.append({"id": "labeling.run", "text": "labeling benchmark ran", "met": False, "detail": str(exc)})
+
     if not a.no_quality:
         from bench_layers import render_quality, run_layers
         from bench_quality import Judge, run_quality
@@ -299,6 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         import bench_gateway
 
         text += "\n" + bench_gateway.render(res["gateway"])
+    if "labeling" in res:
+        import bench_labeling
+
+        text += "\n" + bench_labeling.render(res["labeling"])
     out: Path = a.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

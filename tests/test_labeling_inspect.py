@@ -130,8 +130,6 @@ def test_bad_arguments(tmp_path: Path) -> None:
         label_file(junk, tmp_path / "o.bin", producer="ACME", explicit=False)
     with pytest.raises(labeling.LabelFormatError):
         inspect_file(junk)
-    with pytest.raises(LabelingError, match="explicit"):
-        label_file(make("pdf", tmp_path), tmp_path / "o.pdf", producer="ACME", explicit=True)
 
 
 @pytest.mark.parametrize("fmt", ["png", "text", "markdown"])

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -32,6 +32,9 @@ from hegui.labeling.model import (
     validate,
     verify_signature,
 )
+
+if TYPE_CHECKING:
+    from hegui.labeling.c2pa import C2paConfig, ManifestInfo
 
 __all__ = [
     "AIGC_KEYS",
@@ -52,7 +55,7 @@ __all__ = [
     "verify_signature",
 ]
 
-#: the media ``kind`` passed to ``apply_explicit`` per format (PDF and DOCX have no explicit label yet)
+#: the media ``kind`` passed to ``apply_explicit`` per format (PDF and DOCX go to ``hegui.labeling.document``)
 EXPLICIT_KIND: Final[dict[str, Literal["text", "image", "audio", "video"]]] = {
     "png": "image",
     "jpeg": "image",
@@ -90,9 +93,10 @@ class LabelResult:
     carrier: str
     previous: AigcLabel | None
     explicit: bool
+    c2pa: ManifestInfo | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "path": str(self.path),
             "format": self.format,
             "label": self.label.to_dict(),
@@ -100,6 +104,9 @@ class LabelResult:
             "previous": self.previous.to_dict() if self.previous is not None else None,
             "explicit": self.explicit,
         }
+        if self.c2pa is not None:
+            out["c2pa"] = self.c2pa.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,16 @@ def _existing_label(found: list[FoundLabel]) -> AigcLabel | None:
 
 
 def _apply_explicit(src: Path, out: Path, *, fmt: str, tier: str, lang: str) -> None:
+    if fmt in ("pdf", "docx"):
+        from hegui.labeling.document import apply_document
+        from hegui.labeling.explicit import LabelError
+
+        zh, en = TIER_WORDING.get(tier, (None, None))
+        try:
+            apply_document(src, out, fmt=fmt, lang=lang, text_zh=zh, text_en=en)
+        except (LabelError, OSError, ValueError) as exc:
+            raise LabelingError(f"explicit label failed: {exc}") from exc
+        return
     kind = EXPLICIT_KIND.get(fmt)
     if kind is None:
         raise LabelingError(f"no explicit label for {fmt} files yet; pass explicit=False to write the implicit label only")
@@ -204,6 +221,26 @@ def _apply_explicit(src: Path, out: Path, *, fmt: str, tier: str, lang: str) -> 
         raise LabelingError(f"explicit label failed: {exc}") from exc
 
 
+def _sign_c2pa(path: Path, config: C2paConfig, label: AigcLabel, read: Any) -> ManifestInfo:
+    """Sign ``path`` in place with a C2PA manifest, then check the manifest and the metadata label again."""
+    from hegui.labeling.c2pa import C2paError, sign_file
+
+    try:
+        info = sign_file(path, path, config, label=label)
+    except (C2paError, OSError) as exc:
+        raise LabelingError(f"C2PA signing failed: {exc}") from exc
+    wanted = "Trusted" if config.trust_anchors_pem_path is not None else None
+    if not info.ok or (wanted and info.validation_state != wanted) or info.aigc_raw != label.to_json():
+        raise LabelingError(
+            f"C2PA read-back failed: state {info.validation_state} ({', '.join(info.failures) or 'no failure codes'}), "
+            f"AIGC assertion {info.aigc_raw!r}; output not released"
+        )
+    back = read(path)
+    if len(back) != 1 or back[0].label != label or not back[0].valid:
+        raise LabelingError("the metadata label did not survive C2PA signing; output not released")
+    return info
+
+
 def label_file(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
@@ -217,6 +254,7 @@ def label_file(
     propagate_id: str | None = None,
     declared: bool = False,
     sign_key: Ed25519PrivateKey | None = None,
+    c2pa: C2paConfig | None = None,
 ) -> LabelResult:
     """Write ``src`` to ``dst`` with the explicit label (optional) and exactly one implicit label.
 
@@ -226,6 +264,9 @@ def label_file(
     propagate (distributing an upload): a labelled file as above; an unlabelled one gets Label "2" if ``declared``
     by the uploader (R-LBL-28), else "3" (the caller found AI traces, R-LBL-29), with our code in all fields.
     ``sign_key``: an Ed25519 signature in ReservedCode1 (new label) or ReservedCode2 (propagated label).
+    ``c2pa``: sign a C2PA manifest (``hegui.labeling.c2pa``, needs ``hegui[c2pa]``) **last**, after the metadata
+    label and its read-back; the manifest is read back too (signature intact, "Trusted" when the config names
+    trust anchors, its AIGC assertion identical to the metadata label) and the metadata label re-checked.
 
     The output is written to a temporary file beside ``dst``, read back, and renamed into place only if exactly
     one label reads back identical; otherwise nothing is left at ``dst`` and ``LabelingError`` is raised.
@@ -276,8 +317,9 @@ def label_file(
         if len(back) != 1 or back[0].label != label or not back[0].valid:
             got = ", ".join(f"{f.carrier}={f.raw}" for f in back) or "nothing"
             raise LabelingError(f"read-back failed: wrote {label.to_json()}, read {got}; output not released")
+        manifest = _sign_c2pa(tmp, c2pa, label, handler.read) if c2pa is not None else None
         os.replace(tmp, dst_p)
-        return LabelResult(dst_p, fmt, label, back[0].carrier, previous, explicit)
+        return LabelResult(dst_p, fmt, label, back[0].carrier, previous, explicit, manifest)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
