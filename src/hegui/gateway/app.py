@@ -32,6 +32,7 @@ from hegui.core.types import Action, Decision, RiskLevel, Stage
 from hegui.gateway.complaints_api import add_complaint_routes
 from hegui.gateway.demo import DEMO_MODEL, DemoUpstream
 from hegui.gateway.disclosure import disclosure_document, disclosure_html
+from hegui.gateway.http import api_error
 from hegui.gateway.labels import aigc_metadata, explicit_label, label_prefix, label_suffix
 from hegui.gateway.metrics import CONTENT_TYPE_LATEST, GatewayMetrics
 from hegui.gateway.openai_compat import BadRequest, moderation_response, openai_error, parse_chat_request
@@ -86,8 +87,7 @@ class GatewayState:
 
 def _err(status: int, en: str, zh: str, *, type_: str, code: str | None = None, param: str | None = None,
          headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(openai_error(status, _msg(en, zh), type=type_, code=code, param=param), status_code=status,
-                        headers=headers)
+    return api_error(status, en, zh, code, type_=type_, param=param, headers=headers)
 
 
 def _stage_record(d: Decision, stage: str | None = None) -> StageRecord:

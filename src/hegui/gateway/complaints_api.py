@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import html
-import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from hegui.api import Moderator
 from hegui.core.errors import HeguiError
 from hegui.core.types import Action, Stage
+from hegui.gateway.http import api_error, json_body
 from hegui.services import KeyPrincipal
 from hegui.services.complaints import CATEGORIES, Ticket
 
@@ -40,8 +40,7 @@ Auth = Callable[["GatewayState", Request], Awaitable[KeyPrincipal | JSONResponse
 
 
 def _err(status: int, en: str, zh: str, code: str, *, type_: str = "invalid_request_error") -> JSONResponse:
-    return JSONResponse({"error": {"message": f"{en} / {zh}", "type": type_, "param": None, "code": code}},
-                        status_code=status)
+    return api_error(status, en, zh, code, type_=type_)
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -57,14 +56,7 @@ def _ticket_json(t: Ticket) -> dict[str, Any]:
     }
 
 
-async def _json_body(request: Request) -> dict[str, Any] | JSONResponse:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _err(400, "the request body is not valid JSON", "请求体不是有效的 JSON", "invalid_json")
-    if not isinstance(body, dict):
-        return _err(400, "the request body must be a JSON object", "请求体必须是 JSON 对象", "invalid_json")
-    return body
+_json_body = json_body
 
 
 def _hegui_error(exc: HeguiError, status: int = 400) -> JSONResponse:
@@ -89,6 +81,16 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
             return _err(400, "name the reviewer in the x-hegui-reviewer header (it goes into the audit log)",
                         "请在 x-hegui-reviewer 请求头中写明审核人（将记入审计日志）", "reviewer_required")
         return name
+
+    async def reviewer_and_body(st: GatewayState, request: Request) -> tuple[str, dict[str, Any]] | JSONResponse:
+        """The reviewer's name and the request's JSON body, or the error to answer with."""
+        who = reviewer(st, request)
+        if isinstance(who, JSONResponse):
+            return who
+        body = await _json_body(request)
+        if isinstance(body, JSONResponse):
+            return body
+        return who, body
 
     # ---------------------------------------------------------------- public
 
@@ -209,12 +211,10 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
     @app.post("/v1/hegui/admin/tickets/{number}/transition")
     async def transition(request: Request, number: str) -> Response:
         st: GatewayState = request.app.state.hegui
-        who = reviewer(st, request)
-        if isinstance(who, JSONResponse):
-            return who
-        body = await _json_body(request)
-        if isinstance(body, JSONResponse):
-            return body
+        rb = await reviewer_and_body(st, request)
+        if isinstance(rb, JSONResponse):
+            return rb
+        who, body = rb
         try:
             t = await asyncio.to_thread(st.services.complaints.transition, number, str(body.get("to", "")),
                                         actor=who, note=body.get("note"))
@@ -225,12 +225,10 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
     @app.post("/v1/hegui/admin/tickets/{number}/reject")
     async def reject(request: Request, number: str) -> Response:
         st: GatewayState = request.app.state.hegui
-        who = reviewer(st, request)
-        if isinstance(who, JSONResponse):
-            return who
-        body = await _json_body(request)
-        if isinstance(body, JSONResponse):
-            return body
+        rb = await reviewer_and_body(st, request)
+        if isinstance(rb, JSONResponse):
+            return rb
+        who, body = rb
         try:
             t = await asyncio.to_thread(_decide, st, number, who, "rejected",
                                         str(body.get("decision_zh") or "经核查，该投诉不成立。"),
@@ -243,12 +241,10 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
     async def confirm(request: Request, number: str) -> Response:
         """Uphold a report of an answer: block the answer at once, open the remediation case, tell the reporter."""
         st: GatewayState = request.app.state.hegui
-        who = reviewer(st, request)
-        if isinstance(who, JSONResponse):
-            return who
-        body = await _json_body(request)
-        if isinstance(body, JSONResponse):
-            return body
+        rb = await reviewer_and_body(st, request)
+        if isinstance(rb, JSONResponse):
+            return rb
+        who, body = rb
         svc = st.services
         t = await asyncio.to_thread(svc.complaints.get, number)
         if t is None:

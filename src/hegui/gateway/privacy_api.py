@@ -10,7 +10,6 @@ is its receipt. ``GET /v1/hegui/privacy/requests/{id}`` returns the request and 
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 
 from hegui.core.errors import HeguiError
 from hegui.core.types import Action, Decision, RiskLevel
+from hegui.gateway.http import api_error, json_body
 from hegui.services import KeyPrincipal
 from hegui.services.privacy import IdentityProof, PiRequest
 
@@ -80,8 +80,7 @@ class BlockedTerms:
 
 
 def _err(status: int, en: str, zh: str, code: str) -> JSONResponse:
-    return JSONResponse({"error": {"message": f"{en} / {zh}", "type": "invalid_request_error", "param": None,
-                                   "code": code}}, status_code=status)
+    return api_error(status, en, zh, code)
 
 
 def _request_json(r: PiRequest) -> dict[str, Any]:
@@ -97,12 +96,9 @@ def add_privacy_routes(app: FastAPI, authenticate: Auth) -> None:
         p = await authenticate(st, request)
         if isinstance(p, JSONResponse):
             return p
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _err(400, "the request body is not valid JSON", "请求体不是有效的 JSON", "invalid_json")
-        if not isinstance(body, dict):
-            return _err(400, "the request body must be a JSON object", "请求体必须是 JSON 对象", "invalid_json")
+        body = await json_body(request)
+        if isinstance(body, JSONResponse):
+            return body
         raw_proof = body.get("proof")
         proof: dict[str, Any] = raw_proof if isinstance(raw_proof, dict) else {}
         ext = body.get("external_id")

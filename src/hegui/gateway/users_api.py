@@ -8,7 +8,6 @@ Answers are JSON; errors are OpenAI-style with English and Chinese in the messag
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from hegui.core.errors import ConfigError, HeguiError
+from hegui.gateway.http import api_error, json_body
 from hegui.services import KeyPrincipal, NotFound
 from hegui.services.identity import OtpThrottled, User, UserExists
 from hegui.services.minors import GuardianSettings
@@ -32,8 +32,7 @@ Auth = Callable[["GatewayState", Request], Awaitable[KeyPrincipal | JSONResponse
 
 def _err(status: int, en: str, zh: str, code: str, *, type_: str = "invalid_request_error",
          headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": f"{en} / {zh}", "type": type_, "param": None, "code": code}},
-                        status_code=status, headers=headers)
+    return api_error(status, en, zh, code, type_=type_, headers=headers)
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -52,14 +51,7 @@ def _user_json(st: GatewayState, u: User) -> dict[str, Any]:
     }
 
 
-async def _body(request: Request) -> dict[str, Any] | JSONResponse:
-    try:
-        body = json.loads(await request.body() or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _err(400, "the request body is not valid JSON", "请求体不是有效的 JSON", "invalid_json")
-    if not isinstance(body, dict):
-        return _err(400, "the request body must be a JSON object", "请求体必须是 JSON 对象", "invalid_json")
-    return body
+_body = json_body
 
 
 def _str(body: dict[str, Any], key: str, *, required: bool = True, limit: int = 200) -> str | JSONResponse | None:
@@ -74,6 +66,17 @@ def _str(body: dict[str, Any], key: str, *, required: bool = True, limit: int = 
 
 def add_user_routes(app: FastAPI, authenticate: Auth) -> None:
     """Register the routes on ``app`` (``authenticate`` is the gateway's key check)."""
+
+    async def user_and_body(request: Request, external_id: str
+                            ) -> tuple[GatewayState, User, dict[str, Any]] | JSONResponse:
+        """The account's end user and the request's JSON body, or the error to answer with."""
+        got = await principal_and_user(request, external_id)
+        if isinstance(got, JSONResponse):
+            return got
+        body = await _body(request)
+        if isinstance(body, JSONResponse):
+            return body
+        return got[0], got[2], body
 
     async def principal_and_user(request: Request, external_id: str
                                  ) -> tuple[GatewayState, KeyPrincipal, User] | JSONResponse:
@@ -143,13 +146,10 @@ def add_user_routes(app: FastAPI, authenticate: Auth) -> None:
 
     @app.post("/v1/hegui/users/{external_id}/verify")
     async def verify(request: Request, external_id: str) -> Response:
-        got = await principal_and_user(request, external_id)
+        got = await user_and_body(request, external_id)
         if isinstance(got, JSONResponse):
             return got
-        st, _, user = got
-        body = await _body(request)
-        if isinstance(body, JSONResponse):
-            return body
+        st, user, body = got
         fields = [_str(body, "name", limit=64), _str(body, "id_number", limit=32),
                   _str(body, "phone", required=False, limit=32)]
         for f in fields:
@@ -169,13 +169,10 @@ def add_user_routes(app: FastAPI, authenticate: Auth) -> None:
 
     @app.post("/v1/hegui/users/{external_id}/phone")
     async def send_code(request: Request, external_id: str) -> Response:
-        got = await principal_and_user(request, external_id)
+        got = await user_and_body(request, external_id)
         if isinstance(got, JSONResponse):
             return got
-        st, _, user = got
-        body = await _body(request)
-        if isinstance(body, JSONResponse):
-            return body
+        st, user, body = got
         phone = _str(body, "phone", limit=32)
         if isinstance(phone, JSONResponse):
             return phone
@@ -216,13 +213,10 @@ def add_user_routes(app: FastAPI, authenticate: Auth) -> None:
     @app.put("/v1/hegui/users/{external_id}/training-opt-out")
     async def opt_out(request: Request, external_id: str) -> Response:
         """One call keeps the user's inputs out of every training-data export (R-SVC-06)."""
-        got = await principal_and_user(request, external_id)
+        got = await user_and_body(request, external_id)
         if isinstance(got, JSONResponse):
             return got
-        st, _, user = got
-        body = await _body(request)
-        if isinstance(body, JSONResponse):
-            return body
+        st, user, body = got
         flag = body.get("opt_out", True)
         if not isinstance(flag, bool):
             return _err(400, "'opt_out' must be true or false", "'opt_out' 必须是 true 或 false", "invalid_field")
@@ -231,13 +225,10 @@ def add_user_routes(app: FastAPI, authenticate: Auth) -> None:
 
     @app.post("/v1/hegui/users/{external_id}/appeals")
     async def appeal(request: Request, external_id: str) -> Response:
-        got = await principal_and_user(request, external_id)
+        got = await user_and_body(request, external_id)
         if isinstance(got, JSONResponse):
             return got
-        st, _, user = got
-        body = await _body(request)
-        if isinstance(body, JSONResponse):
-            return body
+        st, user, body = got
         ref = _str(body, "text_ref", limit=200)
         if isinstance(ref, JSONResponse):
             return ref
@@ -252,13 +243,10 @@ def add_user_routes(app: FastAPI, authenticate: Auth) -> None:
     @app.put("/v1/hegui/users/{external_id}/guardian")
     async def guardian(request: Request, external_id: str) -> Response:
         """A guardian's minors'-mode settings (may tighten the provider's rules, not loosen them)."""
-        got = await principal_and_user(request, external_id)
+        got = await user_and_body(request, external_id)
         if isinstance(got, JSONResponse):
             return got
-        st, _, user = got
-        body = await _body(request)
-        if isinstance(body, JSONResponse):
-            return body
+        st, user, body = got
         who = _str(body, "guardian", limit=200)
         if isinstance(who, JSONResponse):
             return who
