@@ -70,6 +70,12 @@ def test_report_confirm_block_and_regression(gw: Any) -> None:
         assert again.status_code == 200 and again.json()["duplicate"] is True and again.json()["ticket"] == ticket
 
         assert _admin(url, "POST", f"/v1/hegui/admin/tickets/{ticket}/confirm", {}, key="wrong").status_code == 401
+        assert _admin(url, "POST", f"/v1/hegui/admin/tickets/{ticket}/assign", {"reviewer": "reviewer-7"}).json()[
+            "assignee"] == "reviewer-7"
+        assert _admin(url, "POST", f"/v1/hegui/admin/tickets/{ticket}/notes", {"text": "核实中"}).status_code == 200
+        detail = _admin(url, "GET", f"/v1/hegui/admin/tickets/{ticket}").json()
+        assert detail["description"] == "散布银行破产谣言" and any(e["note"] == "核实中" for e in detail["log"])
+        assert [t["ticket"] for t in _admin(url, "GET", "/v1/hegui/admin/tickets").json()["tickets"]] == [ticket]
         c = _admin(url, "POST", f"/v1/hegui/admin/tickets/{ticket}/confirm", {"risk_code": "A5.1"})
         assert c.status_code == 200, c.text
         case = c.json()["case"]

@@ -208,6 +208,51 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
         items = await asyncio.to_thread(st.services.complaints.list, status)
         return JSONResponse({"tickets": [_ticket_json(t) for t in items]})
 
+    @app.get("/v1/hegui/admin/tickets/{number}")
+    async def ticket_detail(request: Request, number: str) -> Response:
+        """A ticket with its description, contact and history, for the reviewer (the access is audited)."""
+        st: GatewayState = request.app.state.hegui
+        who = reviewer(st, request)
+        if isinstance(who, JSONResponse):
+            return who
+        try:
+            d = await asyncio.to_thread(st.services.complaints.read, number, actor=who)
+        except HeguiError as exc:
+            return _hegui_error(exc, 404)
+        return JSONResponse({
+            "ticket": _ticket_json(d.ticket), "assignee": d.ticket.assignee, "description": d.description,
+            "contact": d.contact,
+            "log": [{"ts": _iso(e.ts), "actor": e.actor, "action": e.action, "from": e.from_status,
+                     "to": e.to_status, "note": e.text} for e in d.log],
+        })
+
+    @app.post("/v1/hegui/admin/tickets/{number}/assign")
+    async def assign(request: Request, number: str) -> Response:
+        st: GatewayState = request.app.state.hegui
+        rb = await reviewer_and_body(st, request)
+        if isinstance(rb, JSONResponse):
+            return rb
+        who, body = rb
+        try:
+            t = await asyncio.to_thread(st.services.complaints.assign, number, str(body.get("reviewer") or who),
+                                        actor=who)
+        except HeguiError as exc:
+            return _hegui_error(exc, 409)
+        return JSONResponse(_ticket_json(t) | {"assignee": t.assignee})
+
+    @app.post("/v1/hegui/admin/tickets/{number}/notes")
+    async def note(request: Request, number: str) -> Response:
+        st: GatewayState = request.app.state.hegui
+        rb = await reviewer_and_body(st, request)
+        if isinstance(rb, JSONResponse):
+            return rb
+        who, body = rb
+        try:
+            t = await asyncio.to_thread(st.services.complaints.add_note, number, who, str(body.get("text") or ""))
+        except HeguiError as exc:
+            return _hegui_error(exc, 400)
+        return JSONResponse(_ticket_json(t))
+
     @app.post("/v1/hegui/admin/tickets/{number}/transition")
     async def transition(request: Request, number: str) -> Response:
         st: GatewayState = request.app.state.hegui
