@@ -183,3 +183,47 @@ def test_refused_prompts_in_a_row_suspend(tmp_path: Path, upstream: tuple[FakeUp
         with pytest.raises(openai.PermissionDeniedError) as ei:
             gw.chat("troll", "你好")
         assert ei.value.code == "user_suspended"
+
+
+def test_phone_binding_by_sms_code(tmp_path: Path, upstream: tuple[FakeUpstream, str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HTTP SMS gateway: the code goes out through it, is checked, and a gateway failure is a clear 502."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    sent: list[dict[str, Any]] = []
+    state = {"fail": False}
+
+    async def send(request: Request) -> JSONResponse:
+        assert request.headers["authorization"] == "Bearer sms-key"
+        sent.append(await request.json())
+        return JSONResponse({"ok": False}, status_code=503) if state["fail"] else JSONResponse({"ok": True})
+
+    with ServerThread(Starlette(routes=[Route("/send", send, methods=["POST"])])) as sms:
+        monkeypatch.setenv("HEGUI_TEST_SMS_KEY", "sms-key")
+        extra = f"identity: {{sms: http, sms_url: '{sms.url}', sms_api_key_env: HEGUI_TEST_SMS_KEY}}"
+        gw = GW.__new__(GW)
+        cfg = tmp_path / "hegui.yaml"
+        cfg.write_text(f"upstreams: [{{name: fake, base_url: '{upstream[1]}/v1', models: [fake]}}]\n{extra}\n",
+                       encoding="utf-8")
+        settings = load_settings(cfg, env={"HEGUI_DATA_DIR": str(tmp_path / ".hegui")})
+        with ServerThread(create_app(settings)) as srv:
+            gw.srv = srv
+            gw.key = "demo"
+            assert gw.api("POST", "/v1/hegui/users", {"external_id": "p1"}).status_code == 201
+            ch = gw.api("POST", "/v1/hegui/users/p1/phone", {"phone": "139-1234-5678"})
+            assert ch.status_code == 201, ch.text
+            code = sent[-1]["params"]["code"]
+            assert sent[-1]["phone"] == "13912345678" and len(code) == 6
+            bad = gw.api("POST", f"/v1/hegui/otp/{ch.json()['challenge_id']}", {"code": "000000" if code != "000000"
+                                                                                    else "111111"})
+            assert bad.status_code == 422 and bad.json()["attempts_left"] == 4
+            ok = gw.api("POST", f"/v1/hegui/otp/{ch.json()['challenge_id']}", {"code": code})
+            assert ok.status_code == 200 and ok.json()["ok"] is True
+            assert gw.api("GET", "/v1/hegui/users/p1").json()["phone_verified"] is True
+            state["fail"] = True
+            gw.api("POST", "/v1/hegui/users", {"external_id": "p2"})
+            failed = gw.api("POST", "/v1/hegui/users/p2/phone", {"phone": "13712345678"})
+            assert failed.status_code == 502 and failed.json()["error"]["code"] == "sms_failed"

@@ -43,7 +43,7 @@ from hegui.gateway.streaming import StreamGuard
 from hegui.gateway.upstream import Upstream, UpstreamError, UpstreamRouter
 from hegui.gateway.users_api import add_user_routes
 from hegui.services import ExchangeRecord, KeyPrincipal, Services, StageRecord
-from hegui.services.identity import HttpIdentityProvider, User
+from hegui.services.identity import HttpIdentityProvider, HttpSmsSender, User
 from hegui.services.minors import MinorVerdict
 
 __all__ = ["GatewayState", "create_app"]
@@ -275,6 +275,8 @@ def create_app(
                 retention_days=settings.logging.retention_days, checkpoint_every=settings.audit.checkpoint_every,
                 content_log=settings.logging.content_log, minor_rules=settings.minors, ladder_rules=settings.conduct,
                 identity_provider=provider,
+                sms=HttpSmsSender(ident.sms_url, template=ident.sms_template, api_key_env=ident.sms_api_key_env)
+                if ident.sms == "http" and ident.sms_url else None,
             )
         similar = next((d for d in mod.detectors if d.name == "similar"), None)
         if similar is not None:  # confirmed reports: blocked from now on, and again after every restart

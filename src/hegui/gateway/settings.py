@@ -160,11 +160,18 @@ class IdentitySettings(_Section):
     provider_url: str | None = None
     provider_api_key_env: str = "HEGUI_IDV_API_KEY"
     provider_timeout_s: float = Field(default=5.0, gt=0)
+    # SMS one-time codes for binding a phone: none (the phone endpoint answers 501) or an HTTP gateway
+    sms: Literal["none", "http"] = "none"
+    sms_url: str | None = None
+    sms_template: str = "hegui-verify-code"
+    sms_api_key_env: str = "HEGUI_SMS_API_KEY"
 
     @model_validator(mode="after")
     def _url(self) -> IdentitySettings:
         if self.provider == "http" and not self.provider_url:
             raise ValueError("identity.provider_url is required with provider: http")
+        if self.sms == "http" and not self.sms_url:
+            raise ValueError("identity.sms_url is required with sms: http")
         return self
 
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from hegui.core.errors import ConfigError, HeguiError
 from hegui.gateway.http import api_error, json_body
 from hegui.services import KeyPrincipal, NotFound
-from hegui.services.identity import OtpThrottled, User, UserExists
+from hegui.services.identity import OtpThrottled, SmsError, User, UserExists
 from hegui.services.minors import GuardianSettings
 
 if TYPE_CHECKING:
@@ -184,6 +184,8 @@ def add_user_routes(app: FastAPI, authenticate: Auth) -> None:
                         headers={"retry-after": str(exc.retry_after_s)})
         except ConfigError as exc:
             return _err(501, exc.en, exc.zh, "sms_not_configured", type_="server_error")
+        except SmsError as exc:
+            return _err(502, exc.en, exc.zh, "sms_failed", type_="server_error")
         except HeguiError as exc:
             return _err(422, exc.en, exc.zh, "invalid_phone")
         return JSONResponse({"challenge_id": ch.id, "expires_at": _iso(ch.expires_at)}, status_code=201)
