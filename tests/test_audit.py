@@ -275,6 +275,7 @@ def test_group_commit_signs_one_head_and_checkpoints_every_n(services: Services)
             await asyncio.gather(*(services.records.arecord(_rec(i)) for i in range(n)))
 
     asyncio.run(main())
+    services.records.sync()  # journaled: wait for the database before reading its tables directly
     seqs = _checkpoint_seqs(services)
     assert seqs and seqs[0] >= 5
     assert all(b - a >= 5 for a, b in itertools.pairwise(seqs))

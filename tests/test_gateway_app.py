@@ -380,6 +380,35 @@ def test_crashed_detector_fails_closed(tmp_path: Path, upstream: tuple[FakeUpstr
             assert "crash" not in (st.get("detectors_run") or [])  # ... never as run
 
 
+def test_answer_withheld_when_its_record_cannot_be_journaled(tmp_path: Path, upstream: tuple[FakeUpstream, str]
+                                                              ) -> None:
+    """Fail closed: a record that cannot be made durable (here the journal's disk is full) means no answer, a 503
+    that says why, and the gateway serves again once the journal can be written."""
+    import errno
+
+    app = _start(tmp_path, upstream[1])
+    with ServerThread(app) as srv:
+        gw = _Gateway(app, srv)
+        journal = gw.state.services.records._journal
+        assert gw.state.services.records.durability == "journal"
+        real = journal.append
+
+        def full(data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        journal.append = full
+        with pytest.raises(openai.InternalServerError) as ei:
+            gw.client().chat.completions.create(
+                model="fake", messages=[{"role": "user", "content": say("the secret answer")}])
+        assert ei.value.status_code == 503
+        body = ei.value.body
+        assert isinstance(body, dict) and body.get("code") == "audit_unavailable"
+        assert "secret answer" not in json.dumps(body, ensure_ascii=False)
+        journal.append = real
+        resp = gw.client().chat.completions.create(model="fake", messages=[{"role": "user", "content": "你好"}])
+        assert resp.choices[0].finish_reason == "stop"
+
+
 def test_demo_key_refused_off_loopback(tmp_path: Path, upstream: tuple[FakeUpstream, str]) -> None:
     app = _start(tmp_path, upstream[1], extra="server: {host: 0.0.0.0}")
     with ServerThread(app) as srv:

@@ -138,20 +138,187 @@ def test_arecord_group_commits_concurrent_records(services: Services) -> None:
     assert report.ok and report.events == 200
 
 
-def test_arecord_failure_raises_and_spares_the_rest(services: Services) -> None:
+def test_arecord_failure_raises_and_spares_the_rest(store_url: str, tmp_path: Path) -> None:
+    """durability="commit": the caller waits for the database and gets its refusal."""
+    services = _open(store_url, tmp_path, durability="commit")
+    try:
+        assert services.records.durability == "commit"
+        services.records.record(_rec("dup"))
+
+        async def main() -> list[BaseException | None]:
+            return await asyncio.gather(
+                services.records.arecord(_rec("ok1")), services.records.arecord(_rec("dup")),
+                services.records.arecord(_rec("ok2")), return_exceptions=True,
+            )
+
+        results = asyncio.run(main())
+        assert results[0] is None and results[2] is None
+        assert isinstance(results[1], StoreError)
+        assert services.records.get("ok1") is not None and services.records.get("ok2") is not None
+        assert services.audit.verify().ok
+        assert not (tmp_path / "data" / "journal").exists()
+    finally:
+        services.close()
+
+
+def test_journaled_record_the_database_refuses_is_kept_aside_and_noted(services: Services, tmp_path: Path) -> None:
+    """durability="journal" (default): the answer went out, so a record the database refuses for good (here a
+    duplicate request id) is kept in rejected-records.jsonl and noted in the chain; the others are stored."""
+    assert services.records.durability == "journal"
     services.records.record(_rec("dup"))
 
-    async def main() -> list[BaseException | None]:
-        return await asyncio.gather(
-            services.records.arecord(_rec("ok1")), services.records.arecord(_rec("dup")),
-            services.records.arecord(_rec("ok2")), return_exceptions=True,
-        )
+    async def main() -> None:
+        for r in (_rec("ok1"), _rec("dup", output_text="second"), _rec("ok2")):
+            await services.records.arecord(r)
 
-    results = asyncio.run(main())
-    assert results[0] is None and results[2] is None
-    assert isinstance(results[1], StoreError)
+    asyncio.run(main())
+    services.records.sync()
     assert services.records.get("ok1") is not None and services.records.get("ok2") is not None
+    assert services.records.rejected == 1
+    kept = (tmp_path / "data" / "journal" / "rejected-records.jsonl").read_text(encoding="utf-8")
+    assert '"request_id":"dup"' in kept and "second" in kept and PHONE not in kept  # redacted before the journal
+    with services.engine.connect() as conn:
+        kinds = [r[0] for r in conn.execute(text("SELECT kind FROM audit_events WHERE request_id = 'dup' ORDER BY seq"))]
+    assert kinds == ["exchange", "record_rejected"]
     assert services.audit.verify().ok
+
+
+def test_journal_lets_the_answer_go_before_the_commit_and_readers_wait(store_url: str, tmp_path: Path) -> None:
+    import threading
+
+    svc = _open(store_url, tmp_path)
+    release = threading.Event()
+    real = svc.records._commit
+
+    def slow(items: list[object]) -> None:
+        release.wait(10)
+        real(items)  # type: ignore[arg-type]
+
+    svc.records._commit = slow  # type: ignore[method-assign]
+    try:
+        asyncio.run(svc.records.arecord(_rec("early")))  # returns although the database has not committed
+        journal = next((tmp_path / "data" / "journal").glob("records-*.journal"))
+        assert b'"request_id":"early"' in journal.read_bytes() and PHONE.encode() not in journal.read_bytes()
+        threading.Timer(0.2, release.set).start()
+        assert svc.records.get("early") is not None  # get() waits for the journal to be committed
+    finally:
+        release.set()
+        svc.close()
+    assert not list((tmp_path / "data" / "journal").glob("records-*.journal"))  # a clean stop leaves no journal
+
+
+def test_a_dead_database_stops_answers_after_max_lag_and_loses_nothing(store_url: str, tmp_path: Path) -> None:
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    svc = _open(store_url, tmp_path, max_lag_s=0.3)
+    real = svc.records._commit
+    down = {"on": True}
+
+    def flaky(items: list[object]) -> None:
+        if down["on"]:
+            raise OperationalError("INSERT", {}, Exception("database is down"))
+        real(items)  # type: ignore[arg-type]
+
+    svc.records._commit = flaky  # type: ignore[method-assign]
+    try:
+        asyncio.run(svc.records.arecord(_rec("d0")))  # journaled; the database refuses in the background
+        time.sleep(0.6)
+        with pytest.raises(StoreError, match="has not accepted"):
+            asyncio.run(svc.records.arecord(_rec("d1")))
+        down["on"] = False
+        svc.records.sync(timeout_s=10)
+        asyncio.run(svc.records.arecord(_rec("d2")))  # healthy again
+        assert svc.records.get("d0") is not None and svc.records.get("d2") is not None
+        assert svc.records.get("d1") is None  # refused before the journal: no answer, no record
+    finally:
+        svc.close()
+    svc2 = _open(store_url, tmp_path)
+    try:
+        assert svc2.records.recovered.replayed == 0 and svc2.audit.verify().events == 2
+    finally:
+        svc2.close()
+
+
+def test_closing_while_the_database_is_down_keeps_the_journal_for_the_next_start(store_url: str,
+                                                                                 tmp_path: Path) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    svc = _open(store_url, tmp_path)
+    svc.records.close_grace_s = 0.2
+
+    def down(items: list[object]) -> None:
+        raise OperationalError("INSERT", {}, Exception("database is down"))
+
+    svc.records._commit = down  # type: ignore[method-assign]
+
+    async def main() -> None:
+        for i in range(5):
+            await svc.records.arecord(_rec(f"k{i}"))
+
+    asyncio.run(main())
+    svc.close()
+    assert len(list((tmp_path / "data" / "journal").glob("records-*.journal"))) == 1
+    svc2 = _open(store_url, tmp_path)
+    try:
+        rep = svc2.records.recovered
+        assert (rep.journals, rep.replayed, rep.skipped, rep.torn) == (1, 5, 0, 0)
+        assert all(svc2.records.get(f"k{i}") is not None for i in range(5))
+        assert svc2.audit.verify().ok and svc2.audit.verify().events == 5
+    finally:
+        svc2.close()
+
+
+_CRASHER = """
+import asyncio, os, sys, threading, uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from hegui.services import ExchangeRecord, Services
+svc = Services.open(sys.argv[1], secret_key=b"s" * 32, data_dir=Path(sys.argv[2]))
+def rec(i):
+    return ExchangeRecord(request_id=f"c{i}", ts=datetime.now(UTC), endpoint="chat.completions", outcome="ok",
+                          http_status=200, input_text="hi", output_text="ok")
+async def main():
+    for i in range(3):
+        await svc.records.arecord(rec(i))
+    svc.records.sync()  # c0..c2 committed (the journal still holds them: it is emptied only past 1 MB)
+    svc.records._commit = lambda items: threading.Event().wait()  # the database hangs from now on
+    for i in range(3, 7):
+        await svc.records.arecord(rec(i))
+    print("answered", flush=True)
+    os._exit(0)  # the process dies: no flush, no close
+asyncio.run(main())
+"""
+
+
+def test_killed_process_journal_is_replayed_without_loss_or_duplicates(store_url: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    out = subprocess.run([sys.executable, "-c", _CRASHER, store_url, str(data)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and "answered" in out.stdout, out.stderr
+    journal = next((data / "journal").glob("records-*.journal"))
+    with journal.open("ab") as f:
+        f.write(b'{"c":null,"e":{"request_id":"torn"')  # a write cut short by the crash
+    svc = _open(store_url, tmp_path)
+    try:
+        rep = svc.records.recovered
+        assert (rep.journals, rep.replayed, rep.skipped, rep.torn) == (1, 4, 3, 1)
+        assert all(svc.records.get(f"c{i}") is not None for i in range(7))
+        assert svc.records.get("torn") is None
+        report = svc.audit.verify()
+        assert report.ok and report.events == 7  # nothing lost, nothing twice
+    finally:
+        svc.close()
+    assert not list((data / "journal").glob("records-*.journal"))
+    svc = _open(store_url, tmp_path)  # a second start finds nothing to replay
+    try:
+        assert svc.records.recovered.journals == 0 and svc.audit.verify().events == 7
+    finally:
+        svc.close()
 
 
 def test_arecord_after_close_raises(store_url: str, tmp_path: Path) -> None:

@@ -346,6 +346,58 @@ ngram_window_sums(PyObject *self, PyObject *args)
     int64_t *cnt = (int64_t *)PyBytes_AS_STRING(counts);
     memset(out, 0, (size_t)(nwin * heads) * sizeof(int64_t));
     int shift = 64 - bits;
+    /* Windows in ascending order (what ClassifierModel.window_starts gives): each n-gram's row is read once and
+       added to a running sum per order; a window's sum is that running sum at its end minus the sum at its start
+       (exact integer arithmetic, so the result is identical to summing window by window, below). */
+    int ascending = nwin > 0;
+    for (Py_ssize_t w = 0; w < nwin; w++) {
+        if (st[w] < 0 || st[w] > n || (w > 0 && st[w] < st[w - 1])) {
+            ascending = 0;
+            break;
+        }
+    }
+    if (ascending && heads <= 256) {
+        int64_t acc[256];
+        for (int k = 1; k <= max_n; k++) {
+            memset(acc, 0, (size_t)heads * sizeof(int64_t));
+            Py_ssize_t ws = 0, we = 0; /* next window whose start (end) snapshot is due */
+            Py_ssize_t last = n - k + 1; /* positions 0 .. last-1 start an n-gram of order k */
+            for (Py_ssize_t i = 0;; i++) {
+                /* window w holds the n-grams starting in [a, e) with e = max(a, min(a + win, n) - k + 1) */
+                while (ws < nwin && (st[ws] <= i || i >= last)) {
+                    int64_t *o = out + ws * heads;
+                    for (Py_ssize_t t = 0; t < heads; t++)
+                        o[t] -= acc[t];
+                    ws++;
+                }
+                while (we < nwin) {
+                    Py_ssize_t a = (Py_ssize_t)st[we];
+                    Py_ssize_t b = a + win < n ? a + win : n;
+                    Py_ssize_t e = b - k + 1 > a ? b - k + 1 : a;
+                    if (e > i && i < last)
+                        break;
+                    int64_t *o = out + we * heads;
+                    for (Py_ssize_t t = 0; t < heads; t++)
+                        o[t] += acc[t];
+                    cnt[we] = (k == 1 ? 0 : cnt[we]) + (e - a);
+                    we++;
+                }
+                if (i >= last)
+                    break;
+                uint64_t h = FNV_OFFSET ^ (uint64_t)k;
+                for (int j = 0; j < k; j++) {
+                    h ^= CP_AT(i + j);
+                    h *= FNV_PRIME;
+                }
+                h *= GOLDEN;
+                const int8_t *row = tab + (Py_ssize_t)(h >> shift) * heads;
+                for (Py_ssize_t t = 0; t < heads; t++)
+                    acc[t] += row[t];
+            }
+        }
+        result = Py_BuildValue("(NN)", sums, counts);
+        goto done;
+    }
     for (Py_ssize_t w = 0; w < nwin; w++) {
         Py_ssize_t a = (Py_ssize_t)st[w];
         Py_ssize_t b = a + win < n ? a + win : n;

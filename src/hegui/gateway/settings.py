@@ -15,7 +15,7 @@ streaming: {holdback_chars: 120}
 labels:   {explicit: end, producer_code: HEGUI-DEMO}
 logging:  {content_log: true, retention_days: 180}
 limits:   {max_body_bytes: 1048576, rate_limit_per_min: 600}
-audit:    {checkpoint_every: 1000}
+audit:    {checkpoint_every: 1000, durability: journal, max_lag_s: 10}
 moderation: {...}                     # see hegui.api.config
 ```
 
@@ -147,6 +147,12 @@ class LimitSettings(_Section):
 
 class AuditSettings(_Section):
     checkpoint_every: int = Field(default=1000, ge=1)
+    # "journal": answer once the exchange record is in the local journal (<data_dir>/journal; survives a killed
+    # process, replayed at the next start), the database commit follows in the background. "commit": answer
+    # only after the database commit (about 1.5 ms more per request; survives power loss on PostgreSQL).
+    durability: Literal["journal", "commit"] = "journal"
+    # journal mode: how long the database may refuse records before answers are withheld (503)
+    max_lag_s: float = Field(default=10.0, gt=0, le=3600)
 
 
 class IdentitySettings(_Section):

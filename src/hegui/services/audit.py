@@ -21,7 +21,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -286,11 +286,14 @@ def _ranges(missing: Iterable[int]) -> list[tuple[int, int]]:
 class AuditService:
     """Checkpoints and verification of the audit chain."""
 
-    def __init__(self, engine: Engine, signer: SigningKey, secret_key: bytes, *, checkpoint_every: int) -> None:
+    def __init__(self, engine: Engine, signer: SigningKey, secret_key: bytes, *, checkpoint_every: int,
+                 before_read: Callable[[], None] | None = None) -> None:
         self._engine = engine
         self._signer = signer
         self._secret = secret_key
         self.checkpoint_every = checkpoint_every
+        # called before the chain is read: writes still on their way (the record journal) land first
+        self._before_read = before_read or (lambda: None)
 
     def public_key_pem(self) -> bytes:
         """The checkpoint-signing public key (PEM, SubjectPublicKeyInfo), for external verification."""
@@ -343,6 +346,7 @@ class AuditService:
         with ``public_key_pem`` when given (e.g. an exported copy), else with the local signing key. With
         ``check_content`` (needs the right secret key) every content-log row is checked against the HMACs
         its audit event holds."""
+        self._before_read()
         try:
             return self._verify(public_key_pem, check_content)
         except (StoreError, SigningKeyError):
@@ -479,7 +483,8 @@ class AuditService:
         rows = s.execute(
             select(ContentLog.request_id, ContentLog.input_text, ContentLog.output_text, AuditEvent.seq,
                    AuditEvent.payload)
-            .join(AuditEvent, AuditEvent.request_id == ContentLog.request_id, isouter=True)
+            .join(AuditEvent, (AuditEvent.request_id == ContentLog.request_id) & (AuditEvent.kind == "exchange"),
+                  isouter=True)
             .execution_options(yield_per=2000)
         )
         for request_id, input_text, output_text, seq, payload in rows:

@@ -31,6 +31,7 @@ from hegui.store.remediation_models import BlockedContent, RemediationCase
 __all__ = ["MIN_SECRET_BYTES", "Services", "signing_public_key_pem", "store_exists"]
 
 MIN_SECRET_BYTES = 16
+JOURNAL_DIR = "journal"  # under data_dir: the exchange-record journals (see hegui.services.journal)
 
 
 def _redacted_url(url: str) -> str:
@@ -106,8 +107,11 @@ class Services:
         ladder_rules: LadderRules | None = None, identity_provider: IdentityProvider | None = None,
         sms: SmsSender | None = None, master_key: bytes | None = None, clock: Callable[[], datetime] | None = None,
         complaint_rules: ComplaintRules | None = None, remediation_rules: RemediationRules | None = None,
-        privacy_rules: PrivacyRules | None = None,
+        privacy_rules: PrivacyRules | None = None, durability: str = "journal", max_lag_s: float = 10.0,
     ) -> None:
+        if durability not in ("journal", "commit"):
+            raise ConfigError(f"durability must be 'journal' or 'commit', not {durability!r}",
+                              f"durability 只能是 'journal' 或 'commit'，而不是 {durability!r}")
         self.engine = engine
         self.data_dir = data_dir
         self.signing_key = SigningKey(data_dir / KEY_FILE)
@@ -115,8 +119,10 @@ class Services:
         self.records = RecordService(
             engine, self.signing_key, secret_key, retention_days=retention_days,
             checkpoint_every=checkpoint_every, content_log=content_log,
+            journal_dir=data_dir / JOURNAL_DIR if durability == "journal" else None, max_lag_s=max_lag_s,
         )
-        self.audit = AuditService(engine, self.signing_key, secret_key, checkpoint_every=checkpoint_every)
+        self.audit = AuditService(engine, self.signing_key, secret_key, checkpoint_every=checkpoint_every,
+                                  before_read=self.records.sync)
         # identity, minors and conduct changes go into the same hash-chained audit log (ids and codes only)
         clock_kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
         self.keyring = KeyRing(engine, master_key or derive_master_key(secret_key))
@@ -128,7 +134,8 @@ class Services:
                                            on_event=self._event, exists=self._answer_time, **clock_kw)
         self.remediation = RemediationService(engine, remediation_rules, on_event=self._event, **clock_kw)
         self.privacy = PrivacyService(engine, self.users, self.keyring, secret_key, rules=privacy_rules,
-                                      on_event=self._event, stores=[_ReportedPrompts(engine)], **clock_kw)
+                                      on_event=self._event, stores=[_ReportedPrompts(engine)],
+                                      before_read=self.records.sync, **clock_kw)
         self._closed = False
 
     def _answer_time(self, request_id: str) -> datetime | None:

@@ -266,10 +266,13 @@ class PrivacyService:
         self, engine: Engine, users: UserService, keyring: KeyRing, secret_key: bytes, *,
         rules: PrivacyRules | None = None, clock: Callable[[], datetime] | None = None,
         on_event: EventSink | None = None, stores: Sequence[SubjectStore] = (),
+        before_read: Callable[[], None] | None = None,
     ) -> None:
         if len(secret_key) < 16:
             raise ValueError("the secret key must be at least 16 bytes")
         self._engine = engine
+        # called before a request is carried out: exchange records still on their way land first
+        self._before_read = before_read or (lambda: None)
         self._read = read_only(engine)
         self.users = users
         self.keyring = keyring
@@ -452,6 +455,7 @@ class PrivacyService:
     # execution ------------------------------------------------------------------------------------------------
     def execute(self, request_id: str) -> Receipt:
         """Carry out an open request and return its receipt (a completed request returns its stored receipt)."""
+        self._before_read()
         with Session(self._read) as s:
             r = s.get(PiRequestRow, request_id)
             if r is None:
