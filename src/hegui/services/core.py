@@ -135,7 +135,7 @@ class Services:
         self.remediation = RemediationService(engine, remediation_rules, on_event=self._event, **clock_kw)
         self.privacy = PrivacyService(engine, self.users, self.keyring, secret_key, rules=privacy_rules,
                                       on_event=self._event, stores=[_ReportedPrompts(engine)],
-                                      before_read=self.records.sync, **clock_kw)
+                                      before_read=lambda: self.records.sync(compact=True), **clock_kw)
         self._closed = False
 
     def _answer_time(self, request_id: str) -> datetime | None:

@@ -408,9 +408,11 @@ class RecordService:
         if journal is not None and end is not None:
             journal.truncate_if_caught_up(self._committed_end, TRUNCATE_BYTES)
 
-    def sync(self, timeout_s: float = 30.0) -> None:
+    def sync(self, timeout_s: float = 30.0, *, compact: bool = False) -> None:
         """Wait until every record journaled so far is in the database (readers call this first, so what the
-        gateway answered is visible). Raises :class:`StoreError` when the database does not catch up in time."""
+        gateway answered is visible). Raises :class:`StoreError` when the database does not catch up in time.
+        ``compact``: then empty the journal if nothing new arrived meanwhile (before deleting a person's data, so
+        no copy of their redacted texts stays in the journal file)."""
         journal = self._journal
         if journal is None:
             return
@@ -426,6 +428,9 @@ class RecordService:
                         f"请求记录等待写入数据库已超过 {timeout_s:.0f} 秒（{self._last_error or '存储过慢'}）",
                     )
                 self._progress.wait(min(left, 0.5))
+            committed = self._committed_end
+        if compact:
+            journal.truncate_if_caught_up(committed)
 
     def flush(self) -> None:
         """Wait until every queued record is written, and stop the writer thread (it restarts on demand)."""
