@@ -1,7 +1,8 @@
 """Gateway benchmark: hegui in front of a fake upstream with fixed latency, against calling that upstream directly.
 
-Three processes on loopback: the fake upstream (``tests/fake_upstream.py``), ``hegui serve`` (SQLite store, the
-shipped moderation: lexicon + PII + classifier + similar) and this client (aiohttp, keep-alive).
+Processes on loopback: the fake upstream (``tests/fake_upstream.py``), ``hegui serve`` (SQLite store, the
+shipped moderation: lexicon + PII + classifier + similar), ``bare_proxy.py`` (a pass-through proxy on the same
+server stack: the floor for any Python gateway here) and this client (aiohttp, keep-alive).
 
 - **added latency**: 1 KB prompt, 1 KB answer, non-streaming, requests one at a time, direct and through hegui
   interleaved; added = p50 (p99) through hegui minus p50 (p99) direct. Goal: p50 ≤ 3 ms, p99 ≤ 15 ms.
@@ -69,8 +70,12 @@ def _wait(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> No
 
 
 class _Procs:
-    def __init__(self, latency_ms: float, chunk_delay_ms: float, *, users: bool = False) -> None:
+    def __init__(self, latency_ms: float, chunk_delay_ms: float, *, users: bool = False, bare: bool = False,
+                 durability: str = "journal") -> None:
         self.users = users
+        self.bare = bare
+        self.durability = durability
+        self.bare_port = _free_port()
         self.tmp = Path(tempfile.mkdtemp(prefix="hegui-gw-bench-"))
         self.up_port = _free_port()
         self.gw_port = _free_port()
@@ -88,6 +93,7 @@ class _Procs:
         cfg.write_text(json.dumps({
             "upstreams": [{"name": "fake", "base_url": f"http://127.0.0.1:{self.up_port}/v1", "models": ["fake"]}],
             "limits": {"rate_limit_per_min": 10_000_000},
+            "audit": {"durability": self.durability},
             # issue 5: every request names its end user; identity lookup, sanctions and minors' checks run
             **({"identity": {"require_user": True, "auto_create_users": True}} if self.users else {}),
         }), encoding="utf-8")
@@ -97,8 +103,14 @@ class _Procs:
                                "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
         self.procs.append(gw)
+        if self.bare:
+            bare = subprocess.Popen([py, str(HERE / "bare_proxy.py"), f"http://127.0.0.1:{self.up_port}",
+                                     str(self.bare_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.procs.append(bare)
         _wait(f"http://127.0.0.1:{self.up_port}/v1/models", up)
         _wait(f"http://127.0.0.1:{self.gw_port}/healthz", gw)
+        if self.bare:
+            _wait(f"http://127.0.0.1:{self.bare_port}/v1/models", self.procs[-1])
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -136,31 +148,39 @@ async def _post(s: aiohttp.ClientSession, url: str, data: bytes, headers: dict[s
         return r.status
 
 
-async def _latency(direct: str, gateway: str, n: int, user: str | None = None) -> dict[str, Any]:
+async def _latency(direct: str, gateway: str, n: int, user: str | None = None, bare: str | None = None
+                   ) -> dict[str, Any]:
     d_ms: list[float] = []
     g_ms: list[float] = []
+    b_ms: list[float] = []
     data = json.dumps(_body(user=user), ensure_ascii=False).encode()
+    targets = [(direct, d_ms, _JSON), (gateway, g_ms, _AUTH)]
+    if bare is not None:  # the floor: a pass-through proxy on the same server stack, measured in the same run
+        targets.append((bare, b_ms, _JSON))
     async with _session() as s:
         for _ in range(20):  # warm-up
-            await _post(s, direct, data, _JSON)
-            await _post(s, gateway, data, _AUTH)
+            for url, _sink, h in targets:
+                await _post(s, url, data, h)
         for i in range(n):
-            order = [(direct, d_ms, _JSON), (gateway, g_ms, _AUTH)]
-            if i % 2:
-                order.reverse()
+            order = targets[i % len(targets):] + targets[:i % len(targets)]  # rotate: no target always first
             for url, sink, h in order:
                 t = time.perf_counter()
                 status = await _post(s, url, data, h)
                 sink.append((time.perf_counter() - t) * 1000.0)
                 if status != 200:
                     raise RuntimeError(f"{url}: HTTP {status}")
-    return {
+    out = {
         "n": n,
         "direct_p50_ms": statistics.median(d_ms), "direct_p99_ms": _pct(d_ms, 99),
         "hegui_p50_ms": statistics.median(g_ms), "hegui_p99_ms": _pct(g_ms, 99),
         "added_p50_ms": statistics.median(g_ms) - statistics.median(d_ms),
         "added_p99_ms": _pct(g_ms, 99) - _pct(d_ms, 99),
     }
+    if b_ms:
+        out |= {"bare_p50_ms": statistics.median(b_ms), "bare_p99_ms": _pct(b_ms, 99),
+                "bare_added_p50_ms": statistics.median(b_ms) - statistics.median(d_ms),
+                "over_bare_p50_ms": statistics.median(g_ms) - statistics.median(b_ms)}
+    return out
 
 
 async def _throughput(url: str, headers: dict[str, str], concurrency: int, duration_s: float) -> dict[str, Any]:
@@ -222,11 +242,12 @@ def run(*, quick: bool = False, log: Any = print) -> dict[str, Any]:
     out: dict[str, Any] = {"upstream_latency_ms": latency_ms, "upstream_chunk_delay_ms": chunk_delay_ms,
                            "chunk_chars": 3, "prompt_bytes": len(PROMPT_1K.encode()),
                            "answer_bytes": len(ANSWER_1K.encode()), "cpu_count": os.cpu_count()}
-    with _Procs(latency_ms, chunk_delay_ms) as p:
+    with _Procs(latency_ms, chunk_delay_ms, bare=True) as p:
         direct = f"http://127.0.0.1:{p.up_port}/v1/chat/completions"
         gateway = f"http://127.0.0.1:{p.gw_port}/v1/chat/completions"
-        log(f"gateway: added latency ({n} interleaved pairs) ...")
-        out["latency"] = asyncio.run(_latency(direct, gateway, n))
+        bare = f"http://127.0.0.1:{p.bare_port}/v1/chat/completions"
+        log(f"gateway: added latency ({n} interleaved rounds: direct, hegui, bare proxy) ...")
+        out["latency"] = asyncio.run(_latency(direct, gateway, n, bare=bare))
         log(f"gateway: throughput through hegui, {concurrency} clients for {duration:.0f} s ...")
         out["throughput"] = asyncio.run(_throughput(gateway, _AUTH, concurrency, duration))
         log("gateway: throughput of the upstream directly (baseline) ...")
@@ -238,6 +259,11 @@ def run(*, quick: bool = False, log: Any = print) -> dict[str, Any]:
         gateway = f"http://127.0.0.1:{p.gw_port}/v1/chat/completions"
         log(f"gateway: added latency with end-user checks on ({n} interleaved pairs) ...")
         out["latency_users"] = asyncio.run(_latency(direct, gateway, n, user="bench-user-1"))
+    with _Procs(latency_ms, chunk_delay_ms, durability="commit") as p:
+        direct = f"http://127.0.0.1:{p.up_port}/v1/chat/completions"
+        gateway = f"http://127.0.0.1:{p.gw_port}/v1/chat/completions"
+        log(f"gateway: added latency with audit.durability: commit ({n} interleaved pairs) ...")
+        out["latency_commit"] = asyncio.run(_latency(direct, gateway, n))
     lat = out["latency"]
     lu = out["latency_users"]
     thr = out["throughput"]
@@ -259,6 +285,17 @@ def run(*, quick: bool = False, log: Any = print) -> dict[str, Any]:
 def render(g: dict[str, Any]) -> str:
     lat, thr, thd, tt = g["latency"], g["throughput"], g["throughput_direct"], g["ttft"]
     lu = g["latency_users"]
+    lc = g.get("latency_commit")
+    extra = []
+    if "bare_p50_ms" in lat:
+        extra.append(f"| latency p50, bare pass-through proxy (uvicorn + aiohttp, nothing else; baseline) | "
+                     f"{lat['direct_p50_ms']:.2f} ms | {lat['bare_p50_ms']:.2f} ms (bare) | "
+                     f"{lat['bare_added_p50_ms']:.2f} ms |")
+        extra.append(f"| hegui over the bare proxy, p50 (what hegui's own work costs) | {lat['bare_p50_ms']:.2f} ms "
+                     f"| {lat['hegui_p50_ms']:.2f} ms | {lat['over_bare_p50_ms']:.2f} ms |")
+    if lc is not None:
+        extra.append(f"| latency p50, audit.durability: commit (answers wait for the database) | "
+                     f"{lc['direct_p50_ms']:.2f} ms | {lc['hegui_p50_ms']:.2f} ms | {lc['added_p50_ms']:.2f} ms |")
     return "\n".join([
         "## Gateway (hegui serve in front of a fake upstream)",
         "",
@@ -271,6 +308,7 @@ def render(g: dict[str, Any]) -> str:
         f"| latency p50 (n={lat['n']}) | {lat['direct_p50_ms']:.2f} ms | {lat['hegui_p50_ms']:.2f} ms | "
         f"{lat['added_p50_ms']:.2f} ms |",
         f"| latency p99 | {lat['direct_p99_ms']:.2f} ms | {lat['hegui_p99_ms']:.2f} ms | {lat['added_p99_ms']:.2f} ms |",
+        *extra,
         f"| latency p50, end-user checks on (identity, sanctions, minors) | {lu['direct_p50_ms']:.2f} ms | "
         f"{lu['hegui_p50_ms']:.2f} ms | {lu['added_p50_ms']:.2f} ms |",
         f"| latency p99, end-user checks on | {lu['direct_p99_ms']:.2f} ms | {lu['hegui_p99_ms']:.2f} ms | "

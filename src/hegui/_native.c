@@ -356,12 +356,26 @@ ngram_window_sums(PyObject *self, PyObject *args)
             break;
         }
     }
-    if (ascending && heads <= 256) {
+    Py_ssize_t *rowoff = ascending && heads <= 256 && n > 0 ? PyMem_Malloc((size_t)n * sizeof(Py_ssize_t)) : NULL;
+    if (rowoff != NULL) {
         int64_t acc[256];
         for (int k = 1; k <= max_n; k++) {
             memset(acc, 0, (size_t)heads * sizeof(int64_t));
-            Py_ssize_t ws = 0, we = 0; /* next window whose start (end) snapshot is due */
             Py_ssize_t last = n - k + 1; /* positions 0 .. last-1 start an n-gram of order k */
+            /* first every row's offset, with a prefetch each: the table is large and read at random, so the
+               reads overlap instead of waiting one after another */
+            for (Py_ssize_t i = 0; i < last; i++) {
+                uint64_t h = FNV_OFFSET ^ (uint64_t)k;
+                for (int j = 0; j < k; j++) {
+                    h ^= CP_AT(i + j);
+                    h *= FNV_PRIME;
+                }
+                h *= GOLDEN;
+                rowoff[i] = (Py_ssize_t)(h >> shift) * heads;
+                __builtin_prefetch(tab + rowoff[i]);
+                __builtin_prefetch(tab + rowoff[i] + heads - 1);
+            }
+            Py_ssize_t ws = 0, we = 0; /* next window whose start (end) snapshot is due */
             for (Py_ssize_t i = 0;; i++) {
                 /* window w holds the n-grams starting in [a, e) with e = max(a, min(a + win, n) - k + 1) */
                 while (ws < nwin && (st[ws] <= i || i >= last)) {
@@ -384,17 +398,12 @@ ngram_window_sums(PyObject *self, PyObject *args)
                 }
                 if (i >= last)
                     break;
-                uint64_t h = FNV_OFFSET ^ (uint64_t)k;
-                for (int j = 0; j < k; j++) {
-                    h ^= CP_AT(i + j);
-                    h *= FNV_PRIME;
-                }
-                h *= GOLDEN;
-                const int8_t *row = tab + (Py_ssize_t)(h >> shift) * heads;
+                const int8_t *row = tab + rowoff[i];
                 for (Py_ssize_t t = 0; t < heads; t++)
                     acc[t] += row[t];
             }
         }
+        PyMem_Free(rowoff);
         result = Py_BuildValue("(NN)", sums, counts);
         goto done;
     }

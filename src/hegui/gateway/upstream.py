@@ -273,6 +273,9 @@ class HttpUpstream:
                 ),
                 trust_env=False,
                 raise_for_status=False,
+                # no cookies: one session serves every end user, and a cookie the upstream set in answer to one
+                # user's request must not travel with the next user's (it also saves the jar's work per request)
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._session, self._loop = session, loop
         return session

@@ -129,7 +129,7 @@ class RecordService:
         # keyed HMAC states, copied per use (same digests as pseudonymise() and content_hmac())
         self._pseudonym = hmac.new(secret_key, b"", hashlib.sha256)
         self._content_key = hmac.new(secret_key, CONTENT_HMAC_PREFIX, hashlib.sha256)
-        self._queue: queue.Queue[_Queued | None] = queue.Queue()
+        self._queue: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._state = threading.Lock()
         self._closed = False
