@@ -466,12 +466,12 @@ class _Exchange:
     def _lap(self, name: str, t: float) -> float:
         ms = (time.perf_counter() - t) * 1000.0
         self.timings[name] = self.timings.get(name, 0.0) + ms
-        self.st.metrics.phase_ms.labels(name).observe(ms)
+        self.st.metrics.observe_phase(name, ms)
         return ms
 
     def _note(self, d: Decision, stage: str | None = None) -> None:
         self.stages.append(_stage_record(d, stage))
-        self.st.metrics.decisions.labels(stage or d.stage.value, d.action.value).inc()
+        self.st.metrics.count_decision(stage or d.stage.value, d.action.value)
         for f in d.detectors_failed:
             self.st.metrics.detector_failures.labels(f.detector).inc()
 
@@ -483,7 +483,7 @@ class _Exchange:
 
     def _record(self, outcome: str, status: int, error: str | None = None) -> ExchangeRecord:
         self.timings["total"] = (time.perf_counter() - self.t0) * 1000.0
-        self.st.metrics.requests.labels(self.endpoint, outcome).inc()
+        self.st.metrics.count_request(self.endpoint, outcome)
         p = self.principal
         return ExchangeRecord(
             request_id=self.request_id, ts=datetime.now(UTC), endpoint=self.endpoint, outcome=outcome,
@@ -537,7 +537,7 @@ class _Exchange:
         principal = await _authenticate(self.st, self.request)
         if isinstance(principal, JSONResponse):
             outcome = "rate_limited" if principal.status_code == 429 else "unauthorized"
-            self.st.metrics.requests.labels(self.endpoint, outcome).inc()
+            self.st.metrics.count_request(self.endpoint, outcome)
             if principal.status_code in (403, 429):  # a known account: its refusals are recorded
                 return await self._finish(principal, outcome)
             return principal

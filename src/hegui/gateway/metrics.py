@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -40,6 +42,25 @@ class GatewayMetrics:
         self.stream_checks = Counter(
             "hegui_stream_checks", "Windows of streamed output checked before release", registry=self.registry
         )
+
+        # label children by label values (all from small fixed sets): labels() costs microseconds a call
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def _child(self, metric: Any, *values: str) -> Any:
+        key = (str(id(metric)), *values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
+    def observe_phase(self, phase: str, ms: float) -> None:
+        self._child(self.phase_ms, phase).observe(ms)
+
+    def count_request(self, endpoint: str, outcome: str) -> None:
+        self._child(self.requests, endpoint, outcome).inc()
+
+    def count_decision(self, stage: str, action: str) -> None:
+        self._child(self.decisions, stage, action).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
