@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## sysdeps: system packages the tests need (the PostgreSQL server, for the store tests; espeak-ng, for spoken audio labels); installs them as root
+## sysdeps: system packages the tests need (the PostgreSQL server, for the store tests; espeak-ng, for spoken audio labels; chromium and fonts-noto-cjk, for PDF reports); installs them as root
 sysdeps:
 	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ]; then \
@@ -41,6 +41,14 @@ sysdeps:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; \
 		else \
 			echo "note: spoken audio labels need espeak-ng (sudo apt-get install espeak-ng); without it the rhythm cue is used"; \
+		fi; \
+	fi
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing chromium and fonts-noto-cjk (PDF reports, hegui report)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
+		else \
+			echo "note: PDF reports need chromium and fonts-noto-cjk (sudo apt-get install chromium fonts-noto-cjk); else use hegui report --no-pdf"; \
 		fi; \
 	fi
 

@@ -50,19 +50,25 @@ def cli() -> None:
     网关 / gateway:           hegui serve [--config F] [--host H] [--port P]
     审计 / audit log:         hegui audit verify      hegui log purge
     标识 / AIGC labels:       hegui label IN -o OUT --producer CODE      hegui inspect FILE
+    测试题库 / test banks:    hegui bank list      hegui bank check FILE...
+    评估 / evaluation:        hegui eval --endpoint URL --model M --bank FILE --output DIR
+    报告 / report:            hegui report RUN_DIR... -o OUT_DIR
     """
 
 
 def _register() -> None:
     from hegui.cli.audit import audit, log
+    from hegui.cli.bank import bank
     from hegui.cli.check import check, id_check
+    from hegui.cli.eval import eval_, eval_review
     from hegui.cli.label import inspect, label
     from hegui.cli.lexicon import lexicon
+    from hegui.cli.report import report
     from hegui.cli.scan import scan
     from hegui.cli.serve import serve
     from hegui.cli.train import train
 
-    for command in (check, id_check, scan, lexicon, train, serve, audit, log, label, inspect):
+    for command in (check, id_check, scan, lexicon, train, serve, audit, log, label, inspect, eval_, eval_review, bank, report):
         cli.add_command(command)
 
 
