@@ -4,6 +4,7 @@
 * :class:`RecordService` - exchange records: PII-redacted content log + audit event in one transaction,
   group-committed from the event loop, retention purge.
 * :class:`AuditService` - hash-chained audit log with Ed25519-signed head and checkpoints, verification.
+* :class:`ProvenanceService` - the training-data provenance ledger (sources, audits, the 5 % rule).
 
 Only this package touches :mod:`hegui.store` and SQLAlchemy. Importing it connects to nothing.
 """
@@ -14,6 +15,7 @@ from hegui.services.accounts import AccountService, NotFound
 from hegui.services.audit import AuditService, load_public_key
 from hegui.services.core import Services, signing_public_key_pem, store_exists
 from hegui.services.errors import SigningKeyError, StoreError
+from hegui.services.provenance import ProvenanceError, ProvenanceService
 from hegui.services.records import RecordService
 from hegui.services.types import (
     Account,
@@ -36,6 +38,8 @@ __all__ = [
     "KeyInfo",
     "KeyPrincipal",
     "NotFound",
+    "ProvenanceError",
+    "ProvenanceService",
     "RecordService",
     "Services",
     "SigningKeyError",

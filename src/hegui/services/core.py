@@ -23,6 +23,7 @@ from hegui.services.errors import StoreError
 from hegui.services.identity import IdentityProvider, SmsSender, UserService
 from hegui.services.minors import MinorGuard, MinorRules
 from hegui.services.privacy import PrivacyRules, PrivacyService, Subject
+from hegui.services.provenance import ProvenanceService
 from hegui.services.records import RecordService
 from hegui.services.remediation import RemediationRules, RemediationService
 from hegui.store import AuditEvent, make_engine, upgrade
@@ -133,6 +134,7 @@ class Services:
         self.complaints = ComplaintService(engine, self.keyring, complaint_rules, secret_key=secret_key,
                                            on_event=self._event, exists=self._answer_time, **clock_kw)
         self.remediation = RemediationService(engine, remediation_rules, on_event=self._event, **clock_kw)
+        self.provenance = ProvenanceService(engine, on_event=self._event, **clock_kw)
         self.privacy = PrivacyService(engine, self.users, self.keyring, secret_key, rules=privacy_rules,
                                       on_event=self._event, stores=[_ReportedPrompts(engine)],
                                       before_read=lambda: self.records.sync(compact=True), **clock_kw)

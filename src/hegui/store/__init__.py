@@ -9,6 +9,7 @@ from hegui.store import (  # noqa: F401  (complete Base.metadata)
     complaint_models,
     conduct_models,
     identity_models,
+    provenance_models,
     remediation_models,
 )
 from hegui.store.engine import MIGRATIONS_DIR, current_revision, make_engine, read_only, upgrade
