@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-quality", action="store_true")
     ap.add_argument("--no-gateway", action="store_true", help="skip the gateway benchmark (hegui serve + fake upstream)")
     ap.add_argument("--no-labeling", action="store_true", help="skip the labeling benchmark (ms per 1024×1024 image)")
+    ap.add_argument("--no-corpus-audit", action="store_true", help="skip the corpus-audit benchmark (local and Ray engines)")
     ap.add_argument(
         "--profile", action="store_true", help="always cProfile the pipeline (default: only when it misses its goal)"
     )
@@ -280,6 +281,15 @@ def main(argv: list[str] | None = None) -> int:
             log(f"labeling bench failed: {exc}")
             goals.append({"id": "labeling.run", "text": "labeling benchmark ran", "met": False, "detail": str(exc)})
 
+    if not a.no_corpus_audit:
+        import bench_corpus_audit
+
+        try:
+            res["corpus_audit"] = bench_corpus_audit.run(data, quick=a.quick, runs=None if a.quick else max(3, p["runs"]),
+                                                         log=log)
+        except (ImportError, OSError, ValueError, RuntimeError) as exc:
+            log(f"corpus-audit bench failed: {type(exc).__name__}: {exc}")
+
     if not a.no_quality:
         from bench_layers import render_quality, run_layers
         from bench_quality import Judge, run_quality
@@ -314,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
         import bench_labeling
 
         text += "\n" + bench_labeling.render(res["labeling"])
+    if "corpus_audit" in res:
+        import bench_corpus_audit
+
+        text += "\n" + bench_corpus_audit.render(res["corpus_audit"])
     out: Path = a.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -53,13 +53,18 @@ def cli() -> None:
     测试题库 / test banks:    hegui bank list      hegui bank check FILE...
     评估 / evaluation:        hegui eval --endpoint URL --model M --bank FILE --output DIR
     报告 / report:            hegui report RUN_DIR... -o OUT_DIR
+    训练数据 / training data: hegui corpus audit INPUT... --output DIR [--engine local|ray]
+                              hegui corpus sources add|list|export
+    标注 / annotation:        hegui annotation check BATCH... [--rules F]
     """
 
 
 def _register() -> None:
+    from hegui.cli.annotation import annotation
     from hegui.cli.audit import audit, log
     from hegui.cli.bank import bank
     from hegui.cli.check import check, id_check
+    from hegui.cli.corpus import corpus
     from hegui.cli.eval import eval_, eval_review
     from hegui.cli.label import inspect, label
     from hegui.cli.lexicon import lexicon
@@ -68,7 +73,8 @@ def _register() -> None:
     from hegui.cli.serve import serve
     from hegui.cli.train import train
 
-    for command in (check, id_check, scan, lexicon, train, serve, audit, log, label, inspect, eval_, eval_review, bank, report):
+    for command in (check, id_check, scan, lexicon, train, serve, audit, log, label, inspect, eval_, eval_review, bank, report,
+                    annotation, corpus):
         cli.add_command(command)
 
 
