@@ -316,3 +316,41 @@ def test_pdf_without_chromium_says_what_to_install(tmp_path: Path, monkeypatch: 
     with pytest.raises(report.PdfUnavailable) as exc:
         report.render_pdf("<html></html>", tmp_path / "x.pdf")
     assert "fonts-noto-cjk" in exc.value.en and "--no-pdf" in exc.value.en and "--no-pdf" in exc.value.zh
+
+
+def test_transparency_document_takes_training_data_from_the_provenance_ledger(failing_run: Path,
+                                                                               tmp_path: Path) -> None:
+    """Art 17: the training-data facts come from hegui's ledger (`hegui corpus sources export`) where the
+    provider's file leaves them empty; the provider's own entries win."""
+    from datetime import UTC, datetime
+
+    from click.testing import CliRunner
+
+    from hegui.cli.main import _register, cli
+    from hegui.services import Services
+
+    _register()
+    with Services.open(f"sqlite:///{tmp_path / 'h.db'}", secret_key=b"k" * 32, data_dir=tmp_path / "d") as svc:
+        svc.provenance.add_source({"name": "wiki-zh", "kind": "dataset", "dataset": "zhwiki", "licence": "CC-BY-SA-4.0",
+                                   "languages": ["zh"], "origin": "domestic"})
+        svc.provenance.add_source({"name": "c4-en", "kind": "dataset", "dataset": "allenai/c4", "licence": "ODC-BY-1.0",
+                                   "languages": ["en"], "origin": "foreign"})
+        svc.provenance.record_audit("wiki-zh", {"stage": "pre", "sampled": 4000, "bad": 400, "run_id": "r1",
+                                                "ts": datetime(2026, 11, 1, tzinfo=UTC)})
+        export = svc.provenance.export()
+    ledger = tmp_path / "ledger.json"
+    ledger.write_text(json.dumps(export, ensure_ascii=False, default=str), encoding="utf-8")
+    provider = tmp_path / "t.yaml"
+    provider.write_text("service: {name: 测试服务}\ntraining_data: {types: [百科文本]}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["report", str(failing_run), "-o", str(out), "--no-pdf",
+                                   "--transparency", str(provider), "--ledger", str(ledger)])
+    assert res.exit_code == 0, res.output
+    html = (out / "transparency.html").read_text(encoding="utf-8")
+    assert "c4-en" in html and "ODC-BY-1.0" in html  # sources and licences from the ledger
+    assert "百科文本" in html  # the provider's own types are kept
+    assert "R-DAT-01/02" in html  # the quality measures from the ledger
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["report", str(failing_run), "-o", str(out), "--no-pdf", "--ledger", str(bad)])
+    assert res.exit_code == 2 and "hegui corpus sources export" in res.output

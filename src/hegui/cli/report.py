@@ -18,12 +18,15 @@ import click
               help="Provider attestations (YAML: ID -> {status, evidence}). / 提供方声明（YAML）")
 @click.option("--transparency", type=click.Path(dir_okay=False, path_type=Path),
               help="Provider transparency facts (YAML). / 提供方透明度信息（YAML）")
+@click.option("--ledger", type=click.Path(dir_okay=False, path_type=Path),
+              help="Provenance-ledger export (hegui corpus sources export) for the training-data facts. / "
+                   "来源台账导出文件，用于训练数据信息")
 @click.option("--service", default=None, help="Service name on the title page. / 封面上的服务名称")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
               help="Language of the texts (headings are always bilingual). / 正文语言（标题始终双语）")
 @click.option("--no-pdf", is_flag=True, help="Write HTML and JSON only. / 只输出 HTML 与 JSON")
 def report(run_dirs: tuple[Path, ...], out_dir: Path, coverage: Path | None, attest: Path | None,
-           transparency: Path | None, service: str | None, lang: str, no_pdf: bool) -> None:
+           transparency: Path | None, ledger: Path | None, service: str | None, lang: str, no_pdf: bool) -> None:
     """Write report.html/.pdf, transparency.html/.pdf and report.json from `hegui eval` run directories.
 
     \b
@@ -38,10 +41,12 @@ def report(run_dirs: tuple[Path, ...], out_dir: Path, coverage: Path | None, att
         load_coverage,
         load_run,
         load_transparency,
+        merge_transparency,
         read_structured,
         render_html,
         render_pdf,
         render_transparency_html,
+        transparency_from_ledger,
     )
     from hegui.evaluation.requirements import assess, load_attest
 
@@ -51,6 +56,10 @@ def report(run_dirs: tuple[Path, ...], out_dir: Path, coverage: Path | None, att
     info = None
     if transparency:
         info, missing = load_transparency(read_structured(transparency, "transparency", "透明度"), str(transparency))
+    if ledger:  # the ledger fills the training-data facts the provider's file leaves empty
+        info = merge_transparency(info, transparency_from_ledger(read_structured(ledger, "ledger", "台账"), str(ledger)))
+    if info is not None:
+        info, missing = load_transparency(info, str(transparency or ledger))
         if missing:
             click.echo("note / 提示: to be supplied / 待提供: " + ", ".join(missing), err=True)
     created = _dt.date.today().isoformat()

@@ -39,9 +39,25 @@ from hegui.evaluation.requirements import (
 )
 
 __all__ = [
-    "CHROMIUM", "CHROMIUM_ARGS", "PdfUnavailable", "ReportInputError", "Run", "TransparencyError", "build_json",
-    "fmt_interval", "fmt_rate", "hegui_models", "load_coverage", "load_run", "load_transparency", "render_html",
-    "render_pdf", "render_transparency_html", "wilson",
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "PdfUnavailable",
+    "ReportInputError",
+    "Run",
+    "TransparencyError",
+    "build_json",
+    "fmt_interval",
+    "fmt_rate",
+    "hegui_models",
+    "load_coverage",
+    "load_run",
+    "load_transparency",
+    "merge_transparency",
+    "render_html",
+    "render_pdf",
+    "render_transparency_html",
+    "transparency_from_ledger",
+    "wilson",
 ]
 
 CHROMIUM: Final = "/usr/bin/chromium"
@@ -511,6 +527,65 @@ def render_html(
         comparison=_comparison(runs), coverage=cov, areas=areas, counts=_verdict_counts(items),
         verdict_labels=VERDICT_LABELS, judges=_judges(runs), n_requirements=len(load_catalogue()),
     ))
+
+
+def transparency_from_ledger(export: Any, path: str = "<ledger>") -> dict[str, Any]:
+    """The training-data part of the transparency file from hegui's provenance ledger
+    (``hegui corpus sources export``): sources (name, kind, licence, scale, URL), the total scale, the types
+    (kinds, languages, modalities, domestic/foreign mix) and the quality measures (audits and the 5 % rule)."""
+    if not isinstance(export, Mapping) or not isinstance(export.get("sources"), list):
+        raise TransparencyError("not a provenance-ledger export (expected 'sources'; write one with "
+                                "`hegui corpus sources export -o FILE`)",
+                                "不是来源台账导出文件（缺少 'sources'；请用 `hegui corpus sources export -o 文件` 导出）",
+                                path=path)
+    sources: list[dict[str, Any]] = []
+    for src in export["sources"]:
+        if not isinstance(src, Mapping) or src.get("active") is False:
+            continue
+        entry = {"name": str(src.get("name") or "?"), "type": str(src.get("kind") or ""),
+                 "licence": str(src.get("licence") or src.get("licence_file") or ""),
+                 "scale": "" if src.get("items") is None else f"{int(src['items']):,}",
+                 "url": str(src.get("url") or ""),
+                 "notes": " / ".join(str(src[k]) for k in ("dataset", "organisation") if src.get(k))}
+        sources.append({k: v for k, v in entry.items() if v})
+    def section(name: str) -> Mapping[str, Any]:
+        v = export.get(name)
+        return v if isinstance(v, Mapping) else {}
+
+    summ, scale, quality = section("summary"), section("scale"), section("quality")
+    types: list[str] = []
+    for key, label in (("kinds", "kind"), ("languages", "language"), ("modalities", "modality")):
+        counts = summ.get(key) or {}
+        if isinstance(counts, Mapping):
+            types += [f"{label}: {k} ({v})" for k, v in sorted(counts.items())]
+    origin = summ.get("origin") or {}
+    if isinstance(origin, Mapping) and origin:
+        types.append(f"origin: domestic {origin.get('domestic', 0)}, foreign {origin.get('foreign', 0)}")
+    measures = (f"Every source is sampled before collection and verified after it; a source with more than "
+                f"{100 * float(quality.get('max_bad_ratio') or 0.05):g} % illegal or harmful items is not used "
+                f"(R-DAT-01/02). Assessed before collection: {quality.get('sources_assessed_before_collection', 0)}; "
+                f"verified after: {quality.get('sources_verified_after_collection', 0)}; rejected: "
+                f"{', '.join(quality.get('rejected') or []) or 'none'}; excluded: "
+                f"{len(quality.get('excluded') or [])}.")
+    td: dict[str, Any] = {"sources": sources, "quality_measures": measures}
+    if scale.get("items"):
+        td["scale"] = (f"{int(scale['items']):,} items from {len(sources)} active sources "
+                       f"({int(scale.get('sampled') or 0):,} sampled in {int(scale.get('audit_runs') or 0)} audits)")
+    if types:
+        td["types"] = types
+    return {"training_data": td}
+
+
+def merge_transparency(provider: Mapping[str, Any] | None, ledger: Mapping[str, Any]) -> dict[str, Any]:
+    """The provider's transparency file, with the ledger filling the training-data fields it leaves empty."""
+    out = {k: dict(v) if isinstance(v, Mapping) else v for k, v in (provider or {}).items()}
+    td = out.setdefault("training_data", {})
+    if not isinstance(td, dict):
+        td = out["training_data"] = {}
+    for k, v in (ledger.get("training_data") or {}).items():
+        if td.get(k) in (None, "", []):
+            td[k] = v
+    return out
 
 
 def render_transparency_html(info: Mapping[str, Any] | None, *, lang: str = "zh", created: str | None = None,
