@@ -266,3 +266,21 @@ def test_audit_shared_datasets(tmp_path: Path) -> None:
         v = s["sources"][n]
         assert v["verdict"] in ("accept", "reject") and v["checked"] >= 150 and v["bad_ratio"] is not None
     assert s["sources"]["cold"]["verdict"] == "reject"  # an offensive-speech corpus is far above 5 %
+
+
+def test_restricted_licences_are_rejected_unless_allowed(tmp_path: Path) -> None:
+    """R-DAT-04: a non-commercial or no-derivatives licence is unfit for a model offered as a service."""
+    from hegui.corpus.audit import SourceInfo
+
+    for lic, restricted in (("CC-BY-NC-4.0", True), ("CC BY-NC-ND 4.0", True), ("cc-by-nd-4.0", True),
+                            ("non-commercial research only", True), ("仅限非商业用途", True), ("MIT", False),
+                            ("Apache-2.0", False), ("CC-BY-SA-4.0", False), ("CC0-1.0", False)):
+        assert SourceInfo(licence=lic).restricted_licence is restricted, lic
+    data = _jsonl(tmp_path / "nc.jsonl", [{"text": "城市公园的规划"}, {"text": "今天天气很好"}])
+    src = tmp_path / "sources.yaml"
+    src.write_text(json.dumps({"sources": {"nc": {"licence": "CC-BY-NC-4.0"}}}), encoding="utf-8")
+    s = run_audit([data], tmp_path / "out", AuditOptions(full=True), workers=1, sources_file=src)
+    assert s["sources"]["nc"]["verdict"] == "reject" and s["sources"]["nc"]["reasons"] == ["licence_restricted"]
+    s2 = run_audit([data], tmp_path / "out2", AuditOptions(full=True, allow_restricted_licences=True), workers=1,
+                   sources_file=src)
+    assert s2["sources"]["nc"]["verdict"] == "accept"

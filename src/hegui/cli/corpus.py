@@ -66,6 +66,9 @@ def _ledger_lookup(config: str | None, store_url: str | None) -> tuple[Any, Any]
               help="YAML: per-source licence, consent, origin / 来源许可、同意依据与出处")
 @click.option("--txt-per-line", is_flag=True, help="in .txt files, one document per line (default: per file)")
 @click.option("--shard-mb", type=float, default=64.0, show_default=True, help="split large JSONL/.txt files (MB)")
+@click.option("--allow-restricted-licences", is_flag=True,
+              help="accept non-commercial / no-derivatives licences (the model is not offered commercially) / "
+                   "接受非商业、禁止演绎许可（模型不用于商业服务时）")
 @click.option("--ledger", is_flag=True, help="look sources up in the provenance ledger and record the result")
 @click.option("--config", default=None, type=click.Path(dir_okay=False), help="hegui config (for --ledger's store)")
 @click.option("--store-url", default=None, help="the store (for --ledger)")
@@ -85,6 +88,7 @@ def audit_cmd(
     sources_file: str | None,
     txt_per_line: bool,
     shard_mb: float,
+    allow_restricted_licences: bool,
     ledger: bool,
     config: str | None,
     store_url: str | None,
@@ -109,7 +113,7 @@ def audit_cmd(
         raise UsageError("--shard-mb must be positive", "--shard-mb 须为正数")
     opts = AuditOptions(seed=seed, fraction=1.0 if full else fraction, full=full, sample_per_source=sample_per_source,
                         text_fields=fields, source_field=source_field, txt_per_line=txt_per_line,
-                        shard_bytes=int(shard_mb * (1 << 20)))
+                        shard_bytes=int(shard_mb * (1 << 20)), allow_restricted_licences=allow_restricted_licences)
     lookup = prov = None
     if ledger:
         lookup, prov = _ledger_lookup(config, store_url)

@@ -76,6 +76,9 @@ class AuditOptions:
     source_field: str | None = None
     txt_per_line: bool = False
     shard_bytes: int = DEFAULT_SHARD_BYTES
+    # sources under non-commercial / no-derivatives licences are rejected unless the model is not offered
+    # commercially (the provider's call: --allow-restricted-licences)
+    allow_restricted_licences: bool = False
 
     def __post_init__(self) -> None:
         if not (0.0 < self.fraction <= 1.0):
@@ -193,6 +196,9 @@ def audit_shard(shard: Shard, opts: AuditOptions, checker: Checker) -> dict[str,
 _NO = {"", "none", "no", "false", "absent", "unknown", "无", "否"}
 
 
+_RESTRICTED = re.compile(r"(?i)(?:\b|_|-)(?:NC|ND)(?:\b|_|-)|non-?commercial|no-?deriv|非商业|禁止演绎|不得商用")
+
+
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
     """What is known about a source (``--sources`` file or the provenance ledger)."""
@@ -207,6 +213,12 @@ class SourceInfo:
     @property
     def has_licence(self) -> bool:
         return self.licence is not None and self.licence.strip().lower() not in _NO
+
+    @property
+    def restricted_licence(self) -> bool:
+        """A licence that forbids commercial use or derivative works (CC BY-NC, -ND, "non-commercial" ...):
+        unfit for training a model offered as a service unless the provider says otherwise (R-DAT-04)."""
+        return self.has_licence and _RESTRICTED.search(self.licence or "") is not None
 
     @property
     def has_consent(self) -> bool:
@@ -357,6 +369,8 @@ def finalize(
             reasons.append("bad_ratio")
         if not info.has_licence:
             reasons.append("licence")
+        elif info.restricted_licence and not opts.allow_restricted_licences:
+            reasons.append("licence_restricted")
         readable = read[s] - unreadable_n[s]
         per_source[s] = {
             "records": read[s],
