@@ -64,6 +64,7 @@ def _register() -> None:
     from hegui.cli.audit import audit, log
     from hegui.cli.bank import bank
     from hegui.cli.check import check, id_check
+    from hegui.cli.console import console
     from hegui.cli.corpus import corpus
     from hegui.cli.eval import eval_, eval_review
     from hegui.cli.label import inspect, label
@@ -74,7 +75,7 @@ def _register() -> None:
     from hegui.cli.train import train
 
     for command in (check, id_check, scan, lexicon, train, serve, audit, log, label, inspect, eval_, eval_review, bank, report,
-                    annotation, corpus):
+                    annotation, corpus, console):
         cli.add_command(command)
 
 

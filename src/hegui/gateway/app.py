@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 
 from hegui import __version__
 from hegui.api import Moderator
+from hegui.console.routes import add_console_routes
 from hegui.core.errors import HeguiError
 from hegui.core.types import Action, Decision, RiskLevel, Stage
 from hegui.gateway.complaints_api import add_complaint_routes
@@ -340,6 +341,7 @@ def create_app(
     add_user_routes(app, _authenticate)
     add_complaint_routes(app, _authenticate)
     add_privacy_routes(app, _authenticate)
+    add_console_routes(app, settings=settings)
 
     @app.get("/disclosure")
     async def disclosure_page(request: Request) -> HTMLResponse:

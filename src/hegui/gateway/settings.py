@@ -16,6 +16,7 @@ labels:   {explicit: end, producer_code: HEGUI-DEMO}
 logging:  {content_log: true, retention_days: 180}
 limits:   {max_body_bytes: 1048576, rate_limit_per_min: 600}
 audit:    {checkpoint_every: 1000, durability: journal, max_lag_s: 10}
+console:  {enabled: true, session_hours: 8, lockout_after: 5, lockout_minutes: 15, cookie_secure: auto}
 moderation: {...}                     # see hegui.api.config
 ```
 
@@ -45,6 +46,7 @@ from hegui.services.minors import MinorRules
 __all__ = [
     "AuditSettings",
     "Bilingual",
+    "ConsoleSettings",
     "DisclosureSettings",
     "IdentitySettings",
     "InputLimitSettings",
@@ -190,6 +192,17 @@ class InputLimitSettings(_Section):
     suspend_minutes: int = Field(default=60, ge=1, le=525600)
 
 
+class ConsoleSettings(_Section):
+    """The web console under ``/console`` (docs/console.md)."""
+
+    enabled: bool = True
+    session_hours: int = Field(default=8, ge=1, le=24 * 30)
+    lockout_after: int = Field(default=5, ge=1, le=100)  # consecutive failed logins that lock the user
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # the session cookie's Secure flag; auto: set unless the server listens on plain-http loopback
+    cookie_secure: Literal["auto"] | bool = "auto"
+
+
 class Bilingual(_Section):
     zh: str
     en: str
@@ -255,6 +268,7 @@ class Settings(_Section):
     minors: MinorRules = Field(default_factory=MinorRules)
     conduct: LadderRules = Field(default_factory=LadderRules)
     input_limits: InputLimitSettings = Field(default_factory=InputLimitSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     moderation: ModerationConfig = Field(default_factory=ModerationConfig)
     # not from the file: where relative paths and the default SQLite file live, and the secret
     data_dir: Path = Path(".hegui")
@@ -383,4 +397,5 @@ class _RawFile(_Section):
     minors: MinorRules | None = None
     conduct: LadderRules | None = None
     input_limits: InputLimitSettings | None = None
+    console: ConsoleSettings | None = None
     moderation: ModerationConfig | None = None

@@ -18,6 +18,7 @@ from hegui.services.accounts import AccountService
 from hegui.services.audit import KEY_FILE, AuditService, SigningKey
 from hegui.services.complaints import ComplaintRules, ComplaintService
 from hegui.services.conduct import ConductService, LadderRules
+from hegui.services.console import ConsoleService
 from hegui.services.crypto import KeyRing, derive_master_key
 from hegui.services.errors import StoreError
 from hegui.services.identity import IdentityProvider, SmsSender, UserService
@@ -135,6 +136,7 @@ class Services:
                                            on_event=self._event, exists=self._answer_time, **clock_kw)
         self.remediation = RemediationService(engine, remediation_rules, on_event=self._event, **clock_kw)
         self.provenance = ProvenanceService(engine, on_event=self._event, **clock_kw)
+        self.console = ConsoleService(engine, on_event=self._event, **clock_kw)
         self.privacy = PrivacyService(engine, self.users, self.keyring, secret_key, rules=privacy_rules,
                                       on_event=self._event, stores=[_ReportedPrompts(engine)],
                                       before_read=lambda: self.records.sync(compact=True), **clock_kw)

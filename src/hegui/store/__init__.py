@@ -8,6 +8,7 @@ from __future__ import annotations
 from hegui.store import (  # noqa: F401  (complete Base.metadata)
     complaint_models,
     conduct_models,
+    console_models,
     identity_models,
     provenance_models,
     remediation_models,

@@ -1,0 +1,389 @@
+"""The console's routes under ``/console``: login and logout, the dashboard, console users (admins only).
+
+Security measures (docs/console.md):
+
+* Sessions: cookie ``hegui_console`` holds a random token (``secrets.token_urlsafe(32)``); the store keeps only
+  its SHA-256. HttpOnly, SameSite=Strict, Path=/console, Secure unless the server listens on plain-http loopback
+  (``console.cookie_secure``), expiring after ``console.session_hours``.
+* CSRF: every POST needs the session's CSRF token in the ``csrf`` form field or the ``X-CSRF-Token`` header
+  (HTMX sends it from ``hx-headers`` on ``<body>``); the login form carries a token bound to a pre-session cookie.
+  Otherwise: 403 with a bilingual page.
+* Roles in one place (:func:`_require`): admin pages need ``admin``; review pages ``reviewer`` or ``admin``;
+  every role may read the dashboard.
+* Headers on every console answer: a strict Content-Security-Policy (``default-src 'self'``; no inline script or
+  style), ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer``, ``X-Content-Type-Options: nosniff``,
+  ``Cache-Control: no-store``.
+
+The console reads the gateway's state from ``request.app.state.hegui`` (its ``services``). It imports nothing
+from :mod:`hegui.gateway` (layers): the gateway passes its settings in, read through small protocols.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import math
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any, Literal, Protocol
+from urllib.parse import parse_qs, quote
+
+import jinja2
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from hegui.console.i18n import LANGS, both, pick_lang, t
+from hegui.console.svg import bar_chart
+from hegui.core.taxonomy import get_risk, is_risk_code
+from hegui.services import Services
+from hegui.services.complaints import OPEN_STATES
+from hegui.services.console import ROLES, ConsoleError, ConsoleSessionInfo, ConsoleUserInfo
+
+__all__ = ["COOKIE", "CSRF_HEADER", "PRE_COOKIE", "ConsoleHost", "add_console_routes"]
+
+PREFIX = "/console"
+COOKIE = "hegui_console"
+PRE_COOKIE = "hegui_console_pre"  # the login form's pre-session cookie (binds its CSRF token)
+LANG_COOKIE = "lang"
+CSRF_HEADER = "X-CSRF-Token"
+_MAX_FORM_BYTES = 64 * 1024
+_STATIC = {"htmx.min.js": "text/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8",
+           "htmx.LICENSE": "text/plain; charset=utf-8"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                               "form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+# who may do what: one table, least privilege
+READ_ROLES: tuple[str, ...] = ("admin", "reviewer", "auditor")
+REVIEW_ROLES: tuple[str, ...] = ("admin", "reviewer")
+ADMIN_ROLES: tuple[str, ...] = ("admin",)
+
+
+class _ConsoleOptions(Protocol):
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def session_hours(self) -> int: ...
+    @property
+    def lockout_after(self) -> int: ...
+    @property
+    def lockout_minutes(self) -> int: ...
+    @property
+    def cookie_secure(self) -> Literal["auto"] | bool: ...
+
+
+class _ServerOptions(Protocol):
+    def is_loopback(self) -> bool: ...
+
+
+class ConsoleHost(Protocol):
+    """What the console needs from the gateway's settings (``hegui.gateway.settings.Settings`` fits)."""
+
+    @property
+    def console(self) -> _ConsoleOptions: ...
+    @property
+    def server(self) -> _ServerOptions: ...
+    @property
+    def secret_key(self) -> bytes: ...
+
+
+class _Answer(Exception):
+    """Ends a request early with ``response`` (login required, forbidden, CSRF refused)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("console answer")
+        self.response = response
+
+
+@dataclass
+class Ctx:
+    """One console request: its language, the services and the signed-in session (if any)."""
+
+    request: Request
+    lang: str
+    lang_from_query: bool
+    services: Services
+    session: ConsoleSessionInfo | None
+
+    @property
+    def user(self) -> ConsoleUserInfo | None:
+        return self.session.user if self.session is not None else None
+
+
+def _services(request: Request) -> Services:
+    svc = request.app.state.hegui.services
+    assert isinstance(svc, Services)
+    return svc
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The URL-encoded form of a POST (first value of each field); empty for other bodies."""
+    cached = getattr(request.state, "console_form", None)
+    if isinstance(cached, dict):
+        return cached
+    form: dict[str, str] = {}
+    if request.headers.get("content-type", "").split(";")[0].strip() == "application/x-www-form-urlencoded":
+        body = await request.body()
+        if len(body) <= _MAX_FORM_BYTES:
+            parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=100)
+            form = {k: v[0] for k, v in parsed.items() if v}
+    request.state.console_form = form
+    return form
+
+
+def add_console_routes(app: FastAPI, *, settings: ConsoleHost) -> None:
+    """Register the console on ``app`` (nothing when ``settings.console.enabled`` is false)."""
+    opts = settings.console
+    if not opts.enabled:
+        return
+    secure = opts.cookie_secure if isinstance(opts.cookie_secure, bool) else not settings.server.is_loopback()
+    login_key = hmac.new(settings.secret_key, b"hegui-console-login-csrf", hashlib.sha256).digest()
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("hegui.console", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    static_cache: dict[str, bytes] = {}
+
+    def configure(svc: Services) -> None:
+        rules = svc.console.rules
+        if (rules.lockout_after, rules.lockout_minutes, rules.session_hours) != (
+                opts.lockout_after, opts.lockout_minutes, opts.session_hours):
+            svc.console.configure(lockout_after=opts.lockout_after, lockout_minutes=opts.lockout_minutes,
+                                  session_hours=opts.session_hours)
+
+    # ---------------------------------------------------------------------------------------- rendering
+    def finish(ctx: Ctx | None, resp: Response, *, cache: bool = False) -> Response:
+        resp.headers.update(SECURITY_HEADERS)
+        if not cache:
+            resp.headers["Cache-Control"] = "no-store"
+        if ctx is not None and ctx.lang_from_query:
+            resp.set_cookie(LANG_COOKIE, ctx.lang, max_age=365 * 86400, path=PREFIX, httponly=True,
+                            samesite="strict", secure=secure)
+        return resp
+
+    def render(ctx: Ctx, name: str, status: int = 200, *, headers: dict[str, str] | None = None,
+               **data: Any) -> Response:
+        lang = ctx.lang
+        other = "en" if lang == "zh" else "zh"
+        html = env.get_template(name).render(
+            lang=lang, html_lang="zh-CN" if lang == "zh" else "en", other_lang=other,
+            other_lang_url=f"{ctx.request.url.path}?lang={other}",
+            _=lambda key, **kw: t(key, lang, **kw), user=ctx.user,
+            csrf=ctx.session.csrf_token if ctx.session is not None else "", prefix=PREFIX, **data,
+        )
+        return finish(ctx, HTMLResponse(html, status_code=status, headers=headers))
+
+    def error_page(ctx: Ctx, status: int, key: str) -> Response:
+        first, second = both(key, ctx.lang)
+        return render(ctx, "error.html.j2", status, first=first, second=second)
+
+    def redirect(ctx: Ctx | None, url: str) -> Response:
+        if ctx is not None and ctx.request.headers.get("HX-Request") == "true":
+            return finish(ctx, Response(status_code=200, headers={"HX-Redirect": url}))
+        return finish(ctx, RedirectResponse(url, status_code=303))
+
+    # ---------------------------------------------------------------------------------------- dependencies
+    async def context(request: Request) -> Ctx:
+        q = pick_lang(request.query_params.get("lang"))
+        lang = q or pick_lang(request.cookies.get(LANG_COOKIE)) or LANGS[0]
+        svc = _services(request)
+        configure(svc)
+        token = request.cookies.get(COOKIE)
+        session = await asyncio.to_thread(svc.console.get_session, token) if token else None
+        return Ctx(request=request, lang=lang, lang_from_query=q is not None, services=svc, session=session)
+
+    async def csrf_ok(ctx: Ctx) -> bool:
+        assert ctx.session is not None
+        given = ctx.request.headers.get(CSRF_HEADER) or (await _form(ctx.request)).get("csrf", "")
+        return bool(given) and hmac.compare_digest(given.encode("utf-8"), ctx.session.csrf_token.encode("utf-8"))
+
+    def _require(roles: tuple[str, ...]) -> Callable[[Request], Awaitable[Ctx]]:
+        """The one role check: a signed-in session whose user has one of ``roles``; POSTs also need the CSRF
+        token. Otherwise: the login page (no session), or 403 (wrong role, missing token)."""
+
+        async def dep(request: Request) -> Ctx:
+            ctx = await context(request)
+            if ctx.session is None:
+                raise _Answer(redirect(ctx, f"{PREFIX}/login"))
+            if request.method not in ("GET", "HEAD") and not await csrf_ok(ctx):
+                raise _Answer(error_page(ctx, 403, "err.csrf"))
+            if ctx.session.user.role not in roles:
+                raise _Answer(error_page(ctx, 403, "err.forbidden"))
+            return ctx
+
+        return dep
+
+    reader = Depends(_require(READ_ROLES))
+    admin = Depends(_require(ADMIN_ROLES))
+
+    async def _answer(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, _Answer)
+        return exc.response
+
+    app.add_exception_handler(_Answer, _answer)
+
+    # ---------------------------------------------------------------------------------------- login / logout
+    def login_csrf(pre: str) -> str:
+        return hmac.new(login_key, pre.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def login_page(ctx: Ctx, pre: str, status: int = 200, messages: tuple[str, str] | None = None,
+                   username: str = "") -> Response:
+        resp = render(ctx, "login.html.j2", status, login_csrf=login_csrf(pre), messages=messages,
+                      username=username)
+        resp.set_cookie(PRE_COOKIE, pre, path=PREFIX, httponly=True, samesite="strict", secure=secure)
+        return resp
+
+    def fresh_pre(request: Request) -> str:
+        pre = request.cookies.get(PRE_COOKIE) or ""
+        return pre if 20 <= len(pre) <= 100 else secrets.token_urlsafe(32)
+
+    @app.get(PREFIX, include_in_schema=False)
+    async def console_root(request: Request) -> Response:
+        return finish(None, RedirectResponse(f"{PREFIX}/", status_code=303))
+
+    @app.get(f"{PREFIX}/login", include_in_schema=False)
+    async def login_form(request: Request) -> Response:
+        ctx = await context(request)
+        if ctx.session is not None:
+            return redirect(ctx, f"{PREFIX}/")
+        return login_page(ctx, fresh_pre(request))
+
+    @app.post(f"{PREFIX}/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        ctx = await context(request)
+        form = await _form(request)
+        pre = request.cookies.get(PRE_COOKIE) or ""
+        given = form.get("csrf", "") or request.headers.get(CSRF_HEADER, "")
+        if not pre or not given or not hmac.compare_digest(given.encode("utf-8"), login_csrf(pre).encode("utf-8")):
+            return error_page(ctx, 403, "err.csrf")
+        username, password = form.get("username", ""), form.get("password", "")
+        svc = ctx.services
+        result = await asyncio.to_thread(svc.console.authenticate, username[:200], password)
+        if result.user is None:
+            if result.reason == "locked" and result.locked_until is not None:
+                minutes = max(1, math.ceil((result.locked_until - datetime.now(UTC)).total_seconds() / 60))
+                messages = both("login.locked", ctx.lang, minutes=minutes)
+                status = 429
+            else:
+                messages = both("login.invalid", ctx.lang)
+                status = 401
+            return login_page(ctx, secrets.token_urlsafe(32), status, messages, username=username[:64])
+        token, _session = await asyncio.to_thread(svc.console.create_session, result.user.id)
+        resp = redirect(ctx, f"{PREFIX}/")
+        resp.set_cookie(COOKIE, token, max_age=opts.session_hours * 3600, path=PREFIX, httponly=True,
+                        samesite="strict", secure=secure)
+        resp.delete_cookie(PRE_COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=secure)
+        return resp
+
+    @app.post(f"{PREFIX}/logout", include_in_schema=False)
+    async def logout(ctx: Ctx = reader) -> Response:
+        await asyncio.to_thread(ctx.services.console.revoke_session, ctx.request.cookies.get(COOKIE))
+        resp = redirect(ctx, f"{PREFIX}/login")
+        resp.delete_cookie(COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=secure)
+        return resp
+
+    # ---------------------------------------------------------------------------------------- dashboard
+    def risk_label(code: str, lang: str) -> str:
+        if not is_risk_code(code):
+            return code
+        r = get_risk(code)
+        name = r.en if lang == "en" else r.zh
+        short = name if len(name) <= 12 else name[:11] + "…"
+        return f"{r.code} {short}"
+
+    def dashboard_data(svc: Services, lang: str) -> dict[str, Any]:
+        with contextlib.suppress(Exception):  # a slow store: show what is committed
+            svc.records.sync(timeout_s=2.0)  # what the gateway answered is visible
+        stats = svc.console.dashboard()
+        open_complaints = sum(len(svc.complaints.list(status=s)) for s in OPEN_STATES)
+        outcome_items = [(k, v) for k, v in stats.requests_by_outcome.items()]
+        block_items = [(risk_label(k, lang), v) for k, v in list(stats.blocks_by_risk.items())[:12]]
+        return {
+            "stats": stats,
+            "cards": [
+                ("dash.total", stats.requests),
+                ("dash.flagged", stats.flagged_for_review),
+                ("dash.complaints_open", open_complaints),
+                ("dash.complaints_overdue", len(svc.complaints.overdue())),
+                ("dash.privacy_overdue", len(svc.privacy.overdue())),
+                ("dash.remediation_open", len(svc.remediation.list_cases("open"))),
+                ("dash.remediation_overdue", len(svc.remediation.overdue())),
+            ],
+            "chart_requests": Markup(bar_chart(outcome_items, title=t("dash.chart_requests", lang),
+                                               empty=t("dash.none", lang))),
+            "chart_blocks": Markup(bar_chart(block_items, title=t("dash.chart_blocks", lang),
+                                             empty=t("dash.none", lang))),
+        }
+
+    @app.get(f"{PREFIX}/", include_in_schema=False)
+    async def dashboard(ctx: Ctx = reader) -> Response:
+        data = await asyncio.to_thread(dashboard_data, ctx.services, ctx.lang)
+        return render(ctx, "dashboard.html.j2", **data)
+
+    # ---------------------------------------------------------------------------------------- users (admin)
+    def users_page(ctx: Ctx, status: int = 200, *, messages: tuple[str, str] | None = None, ok: str | None = None,
+                   form: dict[str, str] | None = None) -> Response:
+        users = ctx.services.console.list_users()
+        return render(ctx, "users.html.j2", status, users=users, roles=ROLES, messages=messages, ok=ok,
+                      form=form or {}, now=datetime.now(UTC))
+
+    @app.get(f"{PREFIX}/admin/users", include_in_schema=False)
+    async def users(ctx: Ctx = admin) -> Response:
+        created = ctx.request.query_params.get("created")
+        ok = None
+        if created and await asyncio.to_thread(ctx.services.console.get_user, created) is not None:
+            ok = t("users.created_ok", ctx.lang, username=created)
+        return await asyncio.to_thread(users_page, ctx, ok=ok)
+
+    @app.post(f"{PREFIX}/admin/users", include_in_schema=False)
+    async def create_user(ctx: Ctx = admin) -> Response:
+        form = await _form(ctx.request)
+        username, role = form.get("username", ""), form.get("role", "")
+        password, password2 = form.get("password", ""), form.get("password2", "")
+        keep = {"username": username[:64], "role": role}
+        if password != password2:
+            return await asyncio.to_thread(users_page, ctx, 400, messages=both("users.mismatch", ctx.lang), form=keep)
+        assert ctx.user is not None
+        try:
+            made = await asyncio.to_thread(ctx.services.console.create_user, username, password, role,
+                                           actor=ctx.user.id)
+        except ConsoleError as exc:
+            msgs = (exc.en, exc.zh) if ctx.lang == "en" else (exc.zh, exc.en)
+            return await asyncio.to_thread(users_page, ctx, 400, messages=msgs, form=keep)
+        return redirect(ctx, f"{PREFIX}/admin/users?created={quote(made.username)}")
+
+    @app.post(f"{PREFIX}/admin/users/{{user_id}}/disable", include_in_schema=False)
+    async def disable_user(user_id: str, ctx: Ctx = admin) -> Response:
+        assert ctx.user is not None
+        if user_id == ctx.user.id:
+            return error_page(ctx, 400, "users.self")
+        try:
+            done = await asyncio.to_thread(ctx.services.console.disable, user_id, actor=ctx.user.id)
+        except ConsoleError:
+            return error_page(ctx, 404, "err.not_found")
+        if ctx.request.headers.get("HX-Request") == "true":
+            return render(ctx, "user_row.html.j2", u=done, now=datetime.now(UTC))
+        return redirect(ctx, f"{PREFIX}/admin/users")
+
+    # ---------------------------------------------------------------------------------------- static files
+    @app.get(f"{PREFIX}/static/{{name}}", include_in_schema=False)
+    async def static(name: str) -> Response:
+        media = _STATIC.get(name)
+        if media is None:
+            return finish(None, Response("not found", status_code=404, media_type="text/plain"))
+        data = static_cache.get(name)
+        if data is None:
+            data = resources.files("hegui.console").joinpath("static", name).read_bytes()
+            static_cache[name] = data
+        resp = Response(data, media_type=media, headers={"Cache-Control": "public, max-age=3600"})
+        return finish(None, resp, cache=True)
