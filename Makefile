@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.hegui-installed
 
-.PHONY: install run sysdeps test test-guard-local lint bench tables clean
+.PHONY: install run sysdeps test test-guard-local lint bench tables screenshots clean
 
 $(STAMP): pyproject.toml setup.py src/hegui/_native.c
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -64,6 +64,10 @@ test-guard-local: install
 ## bench: speed and quality figures -> bench/results.json and a table
 bench: install
 	$(BIN)/python bench/run.py
+
+## screenshots: PNGs of the console's main pages -> docs/screenshots/ (demo data, Debian's headless chromium)
+screenshots: install
+	$(BIN)/python scripts/console_screenshots.py --out docs/screenshots
 
 ## tables: rebuild the shipped data (normalisation table, region codes, default lexicon) from ../shared/data
 tables: install

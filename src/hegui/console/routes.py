@@ -1,4 +1,5 @@
-"""The console's routes under ``/console``: login and logout, the dashboard, console users (admins only).
+"""The console's routes under ``/console``: login and logout, the dashboard, the review queue (tickets, confirming
+and rejecting reports), end users (verification, minor flag, suspensions), console users (admins only).
 
 Security measures (docs/console.md):
 
@@ -8,8 +9,9 @@ Security measures (docs/console.md):
 * CSRF: every POST needs the session's CSRF token in the ``csrf`` form field or the ``X-CSRF-Token`` header
   (HTMX sends it from ``hx-headers`` on ``<body>``); the login form carries a token bound to a pre-session cookie.
   Otherwise: 403 with a bilingual page.
-* Roles in one place (:func:`_require`): admin pages need ``admin``; review pages ``reviewer`` or ``admin``;
-  every role may read the dashboard.
+* Roles in one place (:func:`_require`): admin pages need ``admin``; the review queue is read by every role and
+  acted on by ``reviewer`` or ``admin``; the end-users page is read by ``admin`` and ``auditor`` and acted on by
+  ``admin``; every role may read the dashboard.
 * Headers on every console answer: a strict Content-Security-Policy (``default-src 'self'``; no inline script or
   style), ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer``, ``X-Content-Type-Options: nosniff``,
   ``Cache-Control: no-store``.
@@ -28,10 +30,11 @@ import math
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qs, quote
+from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import Depends, FastAPI, Request
@@ -40,10 +43,12 @@ from markupsafe import Markup
 
 from hegui.console.i18n import LANGS, both, pick_lang, t
 from hegui.console.svg import bar_chart
-from hegui.core.taxonomy import get_risk, is_risk_code
+from hegui.core.errors import HeguiError
+from hegui.core.taxonomy import STANDARD_RISK_CODES, get_risk, is_risk_code
 from hegui.services import Services
-from hegui.services.complaints import OPEN_STATES
+from hegui.services.complaints import CATEGORIES, OPEN_STATES, ComplaintError, Ticket
 from hegui.services.console import ROLES, ConsoleError, ConsoleSessionInfo, ConsoleUserInfo
+from hegui.services.review import DEFAULT_RISK_CODE, ReviewError, confirm_report, reject_report
 
 __all__ = ["COOKIE", "CSRF_HEADER", "PRE_COOKIE", "ConsoleHost", "add_console_routes"]
 
@@ -67,6 +72,17 @@ SECURITY_HEADERS = {
 READ_ROLES: tuple[str, ...] = ("admin", "reviewer", "auditor")
 REVIEW_ROLES: tuple[str, ...] = ("admin", "reviewer")
 ADMIN_ROLES: tuple[str, ...] = ("admin",)
+END_USER_ROLES: tuple[str, ...] = ("admin", "auditor")  # the end-users page; only admins act on it
+
+_CN = ZoneInfo("Asia/Shanghai")
+_PAGE = 50
+# flash messages a redirect may ask for (?done=<key>): only these, never free text from the URL
+_FLASH = {"confirmed", "rejected", "assigned", "noted", "suspended", "lifted"}
+
+
+def _when(ts: datetime | None) -> str:
+    """A time for the pages, in China time."""
+    return ts.astimezone(_CN).strftime("%Y-%m-%d %H:%M") if ts is not None else "—"
 
 
 class _ConsoleOptions(Protocol):
@@ -171,6 +187,10 @@ def add_console_routes(app: FastAPI, *, settings: ConsoleHost) -> None:
                             samesite="strict", secure=secure)
         return resp
 
+    def flash_of(ctx: Ctx) -> tuple[str, str] | None:
+        done = ctx.request.query_params.get("done")
+        return both(f"flash.{done}", ctx.lang) if done in _FLASH else None
+
     def render(ctx: Ctx, name: str, status: int = 200, *, headers: dict[str, str] | None = None,
                **data: Any) -> Response:
         lang = ctx.lang
@@ -178,7 +198,8 @@ def add_console_routes(app: FastAPI, *, settings: ConsoleHost) -> None:
         html = env.get_template(name).render(
             lang=lang, html_lang="zh-CN" if lang == "zh" else "en", other_lang=other,
             other_lang_url=f"{ctx.request.url.path}?lang={other}",
-            _=lambda key, **kw: t(key, lang, **kw), user=ctx.user,
+            _=lambda key, **kw: t(key, lang, **kw), user=ctx.user, when=_when,
+            flash=flash_of(ctx),
             csrf=ctx.session.csrf_token if ctx.session is not None else "", prefix=PREFIX, **data,
         )
         return finish(ctx, HTMLResponse(html, status_code=status, headers=headers))
@@ -224,7 +245,9 @@ def add_console_routes(app: FastAPI, *, settings: ConsoleHost) -> None:
         return dep
 
     reader = Depends(_require(READ_ROLES))
+    reviewer = Depends(_require(REVIEW_ROLES))
     admin = Depends(_require(ADMIN_ROLES))
+    eu_reader = Depends(_require(END_USER_ROLES))
 
     async def _answer(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, _Answer)
@@ -374,6 +397,158 @@ def add_console_routes(app: FastAPI, *, settings: ConsoleHost) -> None:
         if ctx.request.headers.get("HX-Request") == "true":
             return render(ctx, "user_row.html.j2", u=done, now=datetime.now(UTC))
         return redirect(ctx, f"{PREFIX}/admin/users")
+
+    # ---------------------------------------------------------------------------------------- review queue
+    def problem(ctx: Ctx, exc: HeguiError) -> tuple[str, str]:
+        return (exc.en, exc.zh) if ctx.lang == "en" else (exc.zh, exc.en)
+
+    def queue_data(svc: Services, show_all: bool) -> dict[str, Any]:
+        if show_all:
+            items = svc.complaints.list(limit=500)
+            items.sort(key=lambda x: x.created_at, reverse=True)
+        else:
+            items = [x for st in OPEN_STATES for x in svc.complaints.list(status=st)]
+            items.sort(key=lambda x: (x.due_at, x.number))
+        return {"tickets": items, "show_all": show_all}
+
+    @app.get(f"{PREFIX}/review", include_in_schema=False)
+    async def review_queue(ctx: Ctx = reader) -> Response:
+        show_all = ctx.request.query_params.get("show") == "all"
+        data = await asyncio.to_thread(queue_data, ctx.services, show_all)
+        return render(ctx, "review.html.j2", categories=CATEGORIES, **data)
+
+    def ticket_data(ctx: Ctx, number: str) -> dict[str, Any]:
+        svc, u = ctx.services, ctx.user
+        assert u is not None
+        detail = svc.complaints.read(number, actor=u.username)  # audited: complaint.viewed
+        tk = detail.ticket
+        content = None
+        if tk.request_id:
+            with contextlib.suppress(Exception):
+                svc.records.sync(timeout_s=2.0)
+            content = (svc.records.get(tk.request_id) or {}).get("content")
+        case = svc.remediation.case_for_ticket(tk.id)
+        risks = [(c, f"{c} {get_risk(c).name(ctx.lang)}") for c in STANDARD_RISK_CODES]
+        return {"d": detail, "t": tk, "content": content, "case": case, "risks": risks,
+                "default_risk": DEFAULT_RISK_CODE, "categories": CATEGORIES,
+                "can_act": u.role in REVIEW_ROLES, "show_contact": u.role in REVIEW_ROLES}
+
+    def ticket_page(ctx: Ctx, number: str, status: int = 200, *,
+                    messages: tuple[str, str] | None = None) -> Response:
+        try:
+            data = ticket_data(ctx, number)
+        except ComplaintError:
+            return error_page(ctx, 404, "err.not_found")
+        return render(ctx, "ticket.html.j2", status, messages=messages, **data)
+
+    @app.get(f"{PREFIX}/review/{{number}}", include_in_schema=False)
+    async def ticket(number: str, ctx: Ctx = reader) -> Response:
+        return await asyncio.to_thread(ticket_page, ctx, number)
+
+    async def ticket_action(ctx: Ctx, number: str, done: str, act: Callable[[Ticket, str], object]) -> Response:
+        """Run one reviewer action on ticket ``number`` through the services (they audit it), then show the
+        ticket with a flash message; a refused action shows the ticket with the reason, in both languages."""
+        assert ctx.user is not None
+        svc = ctx.services
+        t = await asyncio.to_thread(svc.complaints.get, number)
+        if t is None:
+            return error_page(ctx, 404, "err.not_found")
+        try:
+            await asyncio.to_thread(act, t, ctx.user.username)
+        except ReviewError as exc:
+            return await asyncio.to_thread(ticket_page, ctx, t.number, exc.status, messages=problem(ctx, exc))
+        except (HeguiError, ValueError) as exc:
+            err = exc if isinstance(exc, HeguiError) else HeguiError(str(exc))
+            return await asyncio.to_thread(ticket_page, ctx, t.number, 409, messages=problem(ctx, err))
+        return redirect(ctx, f"{PREFIX}/review/{quote(t.number)}?done={done}")
+
+    @app.post(f"{PREFIX}/review/{{number}}/confirm", include_in_schema=False)
+    async def ticket_confirm(number: str, ctx: Ctx = reviewer) -> Response:
+        risk = (await _form(ctx.request)).get("risk_code") or DEFAULT_RISK_CODE
+
+        def act(t: Ticket, who: str) -> object:
+            return confirm_report(ctx.services, t.number, reviewer=who, risk_code=risk[:32])
+
+        return await ticket_action(ctx, number, "confirmed", act)
+
+    @app.post(f"{PREFIX}/review/{{number}}/reject", include_in_schema=False)
+    async def ticket_reject(number: str, ctx: Ctx = reviewer) -> Response:
+        reason = (await _form(ctx.request)).get("reason", "").strip()
+        if not reason:
+            return await asyncio.to_thread(ticket_page, ctx, number, 400,
+                                           messages=both("err.reason_required", ctx.lang))
+
+        def act(t: Ticket, who: str) -> object:
+            return reject_report(ctx.services, t.number, reviewer=who, reason=reason)
+
+        return await ticket_action(ctx, number, "rejected", act)
+
+    @app.post(f"{PREFIX}/review/{{number}}/assign", include_in_schema=False)
+    async def ticket_assign(number: str, ctx: Ctx = reviewer) -> Response:
+        def act(t: Ticket, who: str) -> object:
+            return ctx.services.complaints.assign(t.number, who, actor=who)
+
+        return await ticket_action(ctx, number, "assigned", act)
+
+    @app.post(f"{PREFIX}/review/{{number}}/note", include_in_schema=False)
+    async def ticket_note(number: str, ctx: Ctx = reviewer) -> Response:
+        text = (await _form(ctx.request)).get("text", "")
+
+        def act(t: Ticket, who: str) -> object:
+            return ctx.services.complaints.add_note(t.number, who, text)
+
+        return await ticket_action(ctx, number, "noted", act)
+
+    # ---------------------------------------------------------------------------------------- end users
+    def end_users_data(svc: Services, page: int) -> dict[str, Any]:
+        found = svc.users.list_users(limit=_PAGE + 1, offset=page * _PAGE)
+        rows = [(u, svc.conduct.current(u.id)) for u in found[:_PAGE]]
+        return {"rows": rows, "page": page, "has_next": len(found) > _PAGE}
+
+    def end_users_page(ctx: Ctx, status: int = 200, *, messages: tuple[str, str] | None = None) -> Response:
+        try:
+            page = max(0, min(int(ctx.request.query_params.get("page", "0")), 100_000))
+        except ValueError:
+            page = 0
+        data = end_users_data(ctx.services, page)
+        return render(ctx, "end_users.html.j2", status, messages=messages,
+                      can_act=ctx.user is not None and ctx.user.role in ADMIN_ROLES, **data)
+
+    @app.get(f"{PREFIX}/users", include_in_schema=False)
+    async def end_users(ctx: Ctx = eu_reader) -> Response:
+        return await asyncio.to_thread(end_users_page, ctx)
+
+    async def sanction(ctx: Ctx, user_id: str, action: str) -> Response:
+        assert ctx.user is not None
+        form = await _form(ctx.request)
+        reason = form.get("reason", "").strip()[:1000]
+        if not reason:
+            return await asyncio.to_thread(end_users_page, ctx, 400, messages=both("err.reason_required", ctx.lang))
+        until = None
+        if action == "suspend":
+            try:
+                days = int(form.get("days", ""))
+            except ValueError:
+                days = 0
+            if not 1 <= days <= 3650:
+                return await asyncio.to_thread(end_users_page, ctx, 400, messages=both("err.days", ctx.lang))
+            until = datetime.now(UTC) + timedelta(days=days)
+        svc = ctx.services
+        if len(user_id) > 64 or await asyncio.to_thread(svc.users.get_user, user_id) is None:
+            return error_page(ctx, 404, "err.not_found")
+        try:
+            await asyncio.to_thread(svc.conduct.override, user_id, action, until, ctx.user.username, reason)
+        except HeguiError as exc:
+            return await asyncio.to_thread(end_users_page, ctx, 409, messages=problem(ctx, exc))
+        return redirect(ctx, f"{PREFIX}/users?done={'suspended' if action == 'suspend' else 'lifted'}")
+
+    @app.post(f"{PREFIX}/users/{{user_id}}/suspend", include_in_schema=False)
+    async def suspend_user(user_id: str, ctx: Ctx = admin) -> Response:
+        return await sanction(ctx, user_id, "suspend")
+
+    @app.post(f"{PREFIX}/users/{{user_id}}/lift", include_in_schema=False)
+    async def lift_user(user_id: str, ctx: Ctx = admin) -> Response:
+        return await sanction(ctx, user_id, "none")
 
     # ---------------------------------------------------------------------------------------- static files
     @app.get(f"{PREFIX}/static/{{name}}", include_in_schema=False)

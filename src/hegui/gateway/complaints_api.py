@@ -30,6 +30,15 @@ from hegui.core.types import Action, Stage
 from hegui.gateway.http import api_error, json_body
 from hegui.services import KeyPrincipal
 from hegui.services.complaints import CATEGORIES, Ticket
+from hegui.services.review import (
+    DEFAULT_RISK_CODE,
+    REJECT_EN,
+    REJECT_ZH,
+    ReviewError,
+    confirm_report,
+    end_user_opted_out,
+    reject_report,
+)
 
 if TYPE_CHECKING:
     from hegui.gateway.app import GatewayState
@@ -275,9 +284,9 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
             return rb
         who, body = rb
         try:
-            t = await asyncio.to_thread(_decide, st, number, who, "rejected",
-                                        str(body.get("decision_zh") or "经核查，该投诉不成立。"),
-                                        str(body.get("decision_en") or "After review, the complaint was not upheld."))
+            t = await asyncio.to_thread(reject_report, st.services, number, reviewer=who,
+                                        decision_zh=str(body.get("decision_zh") or REJECT_ZH),
+                                        decision_en=str(body.get("decision_en") or REJECT_EN))
         except HeguiError as exc:
             return _hegui_error(exc, 409)
         return JSONResponse(_ticket_json(t))
@@ -290,32 +299,11 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
         if isinstance(rb, JSONResponse):
             return rb
         who, body = rb
-        svc = st.services
-        t = await asyncio.to_thread(svc.complaints.get, number)
-        if t is None:
-            return _err(404, f"no ticket {number!r}", f"工单 {number!r} 不存在", "ticket_not_found")
-        if t.kind != "report_output" or not t.request_id:
-            return _err(409, "only reports of an answer can be confirmed here; decide other tickets with reject or "
-                             "the workflow", "此处只能确认对回答的举报；其他工单请用驳回或流程操作", "not_a_report")
-        rec = await asyncio.to_thread(svc.records.get, t.request_id)
-        content = (rec or {}).get("content") or {}
-        answer = content.get("output_text")
-        if not answer:
-            return _err(409, "the reported answer is not in the content log (content logging off or purged); "
-                             "add its text to the similar-text library by hand",
-                        "内容日志中没有被举报的回答（未开启内容日志或已过保存期）；请手动将其加入相似文本库", "answer_unavailable")
-        opted_out = await asyncio.to_thread(_opted_out, st, rec)
-        risk = str(body.get("risk_code") or "A5.1")
         try:
-            case = await asyncio.to_thread(
-                svc.remediation.confirm, ticket_id=t.id, request_id=t.request_id, prompt=content.get("input_text"),
-                answer=answer, risk_code=risk, reviewer=who, end_user_opted_out=opted_out)
-            if t.is_open:
-                t = await asyncio.to_thread(
-                    _decide, st, number, who, "resolved",
-                    "举报属实：该内容已被立即停止生成，并将在三个月内通过模型优化训练完成整改。",
-                    "Report upheld: the content is no longer generated, and the model will be fixed by "
-                    "optimisation training within three months.")
+            t, case = await asyncio.to_thread(confirm_report, st.services, number, reviewer=who,
+                                              risk_code=str(body.get("risk_code") or DEFAULT_RISK_CODE))
+        except ReviewError as exc:
+            return _err(exc.status, exc.en, exc.zh, exc.code)
         except HeguiError as exc:
             return _hegui_error(exc, 409)
         return JSONResponse({"ticket": _ticket_json(t), "case": case.to_dict()})
@@ -389,9 +377,7 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
 
 def _opted_out(st: GatewayState, rec: dict[str, Any] | None) -> bool:
     """Whether the end user behind an exchange record has kept their inputs out of training (now)."""
-    user_id = (((rec or {}).get("audit") or {}).get("payload") or {}).get("user_id")
-    user = st.services.users.get_user(user_id) if isinstance(user_id, str) else None
-    return bool(user is not None and (user.training_opt_out or user.status != "active"))
+    return end_user_opted_out(st.services, rec)
 
 
 def _export(st: GatewayState) -> Any:
@@ -403,14 +389,6 @@ def _export(st: GatewayState) -> Any:
         if now_out != case.end_user_opted_out:
             svc.remediation.set_opt_out(case.id, now_out)
     return svc.remediation.export_training_data()
-
-
-def _decide(st: GatewayState, number: str, actor: str, outcome: str, zh: str, en: str) -> Ticket:
-    c = st.services.complaints
-    t = c.get(number)
-    if t is not None and t.status == "received":
-        c.transition(number, "triage", actor=actor)
-    return c.decide(number, outcome=outcome, decision_zh=zh, decision_en=en, actor=actor)
 
 
 def _page(title: str, body: str) -> str:

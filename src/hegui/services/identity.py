@@ -681,6 +681,23 @@ class UserService:
             row = s.get(EndUser, user_id)
             return self._user(row) if row is not None else None
 
+    def list_users(self, limit: int = 100, offset: int = 0, *, account_id: str | None = None) -> list[User]:
+        """End users, newest first (read-only; no personal data: the profile fields of :class:`User` only)."""
+        if limit < 1 or offset < 0:
+            raise ValueError("limit must be >= 1 and offset >= 0")
+        q = select(EndUser)
+        if account_id is not None:
+            q = q.where(EndUser.account_id == account_id)
+        now = self._now()
+        with Session(self._read) as s:
+            rows = s.execute(q.order_by(EndUser.created_at.desc(), EndUser.id).limit(limit).offset(offset)).scalars()
+            return [self._user(r, now) for r in rows]
+
+    def count_users(self) -> int:
+        """How many end users are on record (erased ones included)."""
+        with Session(self._read) as s:
+            return int(s.execute(select(func.count()).select_from(EndUser)).scalar_one())
+
     def find_user(self, account_id: str, external_id: str) -> User | None:
         """The user known to the app as ``external_id`` (None if unknown). Cached for ``cache_ttl_s``."""
         key = (account_id, external_id)
