@@ -11,7 +11,8 @@ Security measures (docs/console.md):
   Otherwise: 403 with a bilingual page.
 * Roles in one place (:func:`_require`): admin pages need ``admin``; the review queue is read by every role and
   acted on by ``reviewer`` or ``admin``; the end-users page is read by ``admin`` and ``auditor`` and acted on by
-  ``admin``; every role may read the dashboard.
+  ``admin``; the word library is read (and its "test this text" box used) by every role and edited by ``admin``;
+  every role may read the dashboard.
 * Headers on every console answer: a strict Content-Security-Policy (``default-src 'self'``; no inline script or
   style), ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer``, ``X-Content-Type-Options: nosniff``,
   ``Cache-Control: no-store``.
@@ -44,10 +45,11 @@ from markupsafe import Markup
 from hegui.console.i18n import LANGS, both, pick_lang, t
 from hegui.console.svg import bar_chart
 from hegui.core.errors import HeguiError
-from hegui.core.taxonomy import STANDARD_RISK_CODES, get_risk, is_risk_code
+from hegui.core.taxonomy import RISKS, STANDARD_RISK_CODES, get_risk, is_risk_code
 from hegui.services import Services
 from hegui.services.complaints import CATEGORIES, OPEN_STATES, ComplaintError, Ticket
 from hegui.services.console import ROLES, ConsoleError, ConsoleSessionInfo, ConsoleUserInfo
+from hegui.services.lexicon import SEVERITIES, LexiconEntryError
 from hegui.services.review import DEFAULT_RISK_CODE, ReviewError, confirm_report, reject_report
 
 __all__ = ["COOKIE", "CSRF_HEADER", "PRE_COOKIE", "ConsoleHost", "add_console_routes"]
@@ -77,7 +79,7 @@ END_USER_ROLES: tuple[str, ...] = ("admin", "auditor")  # the end-users page; on
 _CN = ZoneInfo("Asia/Shanghai")
 _PAGE = 50
 # flash messages a redirect may ask for (?done=<key>): only these, never free text from the URL
-_FLASH = {"confirmed", "rejected", "assigned", "noted", "suspended", "lifted"}
+_FLASH = {"confirmed", "rejected", "assigned", "noted", "suspended", "lifted", "lex_added", "lex_removed"}
 
 
 def _when(ts: datetime | None) -> str:
@@ -549,6 +551,62 @@ def add_console_routes(app: FastAPI, *, settings: ConsoleHost) -> None:
     @app.post(f"{PREFIX}/users/{{user_id}}/lift", include_in_schema=False)
     async def lift_user(user_id: str, ctx: Ctx = admin) -> Response:
         return await sanction(ctx, user_id, "none")
+
+    # ---------------------------------------------------------------------------------------- word library
+    def _moderator(request: Request) -> Any:
+        return getattr(getattr(request.app.state, "hegui", None), "moderator", None)
+
+    def lexicon_page(ctx: Ctx, status: int = 200, *, messages: tuple[str, str] | None = None,
+                     form: dict[str, str] | None = None, result: dict[str, Any] | None = None) -> Response:
+        svc = ctx.services
+        shipped = None
+        mod = _moderator(ctx.request)
+        lex = next((d for d in getattr(mod, "detectors", ()) if d.name == "lexicon"), None)
+        if lex is not None and lex.loaded:
+            shipped = getattr(lex, "size", None)
+        risks = [(r.code, f"{r.code} {r.name(ctx.lang)}") for r in RISKS]
+        return render(ctx, "lexicon.html.j2", status, messages=messages, form=form or {}, result=result,
+                      entries=svc.lexicon.list(), version=svc.lexicon.version(), shipped=shipped, risks=risks,
+                      severities=SEVERITIES, can_act=ctx.user is not None and ctx.user.role in ADMIN_ROLES)
+
+    @app.get(f"{PREFIX}/lexicon", include_in_schema=False)
+    async def lexicon(ctx: Ctx = reader) -> Response:
+        return await asyncio.to_thread(lexicon_page, ctx)
+
+    @app.post(f"{PREFIX}/lexicon", include_in_schema=False)
+    async def lexicon_add(ctx: Ctx = admin) -> Response:
+        assert ctx.user is not None
+        form = await _form(ctx.request)
+        keep = {k: form.get(k, "")[:500] for k in ("term", "risk_code", "severity", "note")}
+        try:
+            await asyncio.to_thread(ctx.services.lexicon.add, form.get("term", "")[:1000],
+                                    risk_code=form.get("risk_code", "")[:32], severity=form.get("severity", ""),
+                                    allow=form.get("allow") == "1", note=form.get("note", "")[:1000],
+                                    actor=ctx.user.username)
+        except LexiconEntryError as exc:
+            return await asyncio.to_thread(lexicon_page, ctx, exc.status, messages=problem(ctx, exc), form=keep)
+        return redirect(ctx, f"{PREFIX}/lexicon?done=lex_added")
+
+    @app.post(f"{PREFIX}/lexicon/test", include_in_schema=False)
+    async def lexicon_test(ctx: Ctx = reader) -> Response:
+        text = (await _form(ctx.request)).get("text", "")[:4000]  # neither stored nor logged
+        mod = _moderator(ctx.request)
+        if mod is None:
+            return await asyncio.to_thread(lexicon_page, ctx, 503, messages=both("lex.no_moderator", ctx.lang))
+        d = await asyncio.to_thread(mod.check, text, stage="input")
+        findings = [{"detector": f.detector, "risk": f.risk, "severity": f.severity.value,
+                     "span": text[f.span.start:f.span.end] if f.span is not None else "—"} for f in d.findings]
+        result = {"action": d.action.value, "level": d.risk_level.value, "findings": findings}
+        return await asyncio.to_thread(lexicon_page, ctx, result=result)
+
+    @app.post(f"{PREFIX}/lexicon/{{entry_id}}/remove", include_in_schema=False)
+    async def lexicon_remove(entry_id: str, ctx: Ctx = admin) -> Response:
+        assert ctx.user is not None
+        try:
+            await asyncio.to_thread(ctx.services.lexicon.remove, entry_id[:64], actor=ctx.user.username)
+        except LexiconEntryError:
+            return error_page(ctx, 404, "err.not_found")
+        return redirect(ctx, f"{PREFIX}/lexicon?done=lex_removed")
 
     # ---------------------------------------------------------------------------------------- static files
     @app.get(f"{PREFIX}/static/{{name}}", include_in_schema=False)

@@ -30,6 +30,7 @@ from hegui.api import Moderator
 from hegui.console.routes import add_console_routes
 from hegui.core.errors import HeguiError
 from hegui.core.types import Action, Decision, RiskLevel, Stage
+from hegui.detectors.lexicon.custom import CustomTermsDetector
 from hegui.gateway.complaints_api import add_complaint_routes
 from hegui.gateway.demo import DEMO_MODEL, DemoUpstream
 from hegui.gateway.disclosure import disclosure_document, disclosure_html
@@ -43,6 +44,7 @@ from hegui.gateway.settings import Settings
 from hegui.gateway.streaming import StreamGuard
 from hegui.gateway.upstream import Upstream, UpstreamError, UpstreamRouter
 from hegui.gateway.users_api import add_user_routes
+from hegui.moderation.engine import Engine
 from hegui.services import ExchangeRecord, KeyPrincipal, Services, StageRecord
 from hegui.services.identity import HttpIdentityProvider, HttpSmsSender, User
 from hegui.services.minors import MinorVerdict
@@ -306,6 +308,13 @@ def create_app(
             for entry in await asyncio.to_thread(svc.remediation.blocked_entries):
                 block(entry)
             svc.remediation.set_block(block)
+        custom = next((d for d in mod.detectors if d.name == "custom_terms"), None)
+        if custom is None:  # the console's word-library page edits this overlay; the engine holds a tuple, so rebuild
+            custom = CustomTermsDetector()
+            mod.engine = Engine([*mod.detectors, custom], deadline_s=mod.engine.deadline_s)
+        replace = custom.replace  # type: ignore[attr-defined]
+        replace(await asyncio.to_thread(svc.lexicon.list))
+        svc.lexicon.set_listener(replace)
         rt = router or UpstreamRouter.from_settings(settings, demo=DemoUpstream() if settings.use_demo else None)
         state = GatewayState(settings=settings, moderator=mod, services=svc, router=rt)
         if settings.server.demo_key and settings.server.is_loopback():

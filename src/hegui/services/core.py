@@ -22,6 +22,7 @@ from hegui.services.console import ConsoleService
 from hegui.services.crypto import KeyRing, derive_master_key
 from hegui.services.errors import StoreError
 from hegui.services.identity import IdentityProvider, SmsSender, UserService
+from hegui.services.lexicon import LexiconService
 from hegui.services.minors import MinorGuard, MinorRules
 from hegui.services.privacy import PrivacyRules, PrivacyService, Subject
 from hegui.services.provenance import ProvenanceService
@@ -137,6 +138,7 @@ class Services:
         self.remediation = RemediationService(engine, remediation_rules, on_event=self._event, **clock_kw)
         self.provenance = ProvenanceService(engine, on_event=self._event, **clock_kw)
         self.console = ConsoleService(engine, on_event=self._event, **clock_kw)
+        self.lexicon = LexiconService(engine, on_event=self._event, **clock_kw)
         self.privacy = PrivacyService(engine, self.users, self.keyring, secret_key, rules=privacy_rules,
                                       on_event=self._event, stores=[_ReportedPrompts(engine)],
                                       before_read=lambda: self.records.sync(compact=True), **clock_kw)

@@ -10,6 +10,7 @@ from hegui.store import (  # noqa: F401  (complete Base.metadata)
     conduct_models,
     console_models,
     identity_models,
+    lexicon_models,
     provenance_models,
     remediation_models,
 )
