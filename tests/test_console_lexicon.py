@@ -9,76 +9,35 @@ gateway app served in-process with a fake upstream model, end to end with the op
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import openai
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fake_upstream import FakeUpstream, ServerThread
-from hegui.gateway.app import create_app
-from hegui.gateway.settings import load_settings
+from console_helpers import HAVE_CHROMIUM, chat, chromium, console_app, csrf_of, login
+from fake_upstream import FakeUpstream
 from hegui.store import AuditEvent
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ADMIN_PW = "chief of compliance 12345"
 REVIEWER_PW = "queue keeper 678 !!"
 TERM = "蓝色独角鲸计划"
 PROMPT = "请介绍一下蓝色独角鲸计划"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+pytestmark = pytest.mark.skipif(not HAVE_CHROMIUM, reason="Debian's chromium is not installed")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, FakeUpstream]]:
-    tmp = tmp_path_factory.mktemp("console-lexicon")
-    fake = FakeUpstream()
-    with ServerThread(fake.app) as up:
-        cfg = tmp / "hegui.yaml"
-        cfg.write_text(f"upstreams: [{{name: fake, base_url: '{up.url}/v1', models: [fake]}}]\n", encoding="utf-8")
-        settings = load_settings(cfg, env={"HEGUI_DATA_DIR": str(tmp / ".hegui")})
-        app = create_app(settings)
-        with ServerThread(app) as srv:
-            services = app.state.hegui.services
-            services.console.create_user("admin", ADMIN_PW, "admin")
-            services.console.create_user("rita", REVIEWER_PW, "reviewer")
-            yield app, srv.url, fake
+    with console_app(tmp_path_factory.mktemp("console-lexicon"), {"admin": (ADMIN_PW, "admin"), "rita": (REVIEWER_PW, "reviewer")}) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
-
-
-def login(page: Any, base: str, username: str, password: str) -> Any:
-    page.goto(f"{base}/console/login?lang=en")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    with page.expect_navigation():
-        page.click("#login-submit")
-    assert page.url.endswith("/console/"), page.url
-    return page
-
-
-def chat(url: str, text: str, user: str) -> Any:
-    c = openai.OpenAI(base_url=url + "/v1", api_key="demo", max_retries=0)
-    return c.chat.completions.create(model="fake", messages=[{"role": "user", "content": text}], user=user)
-
-
-def csrf_of(page: Any) -> str:
-    token = page.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token']")
-    assert isinstance(token, str) and token
-    return token
 
 
 def test_admin_adds_a_term_and_the_gateway_blocks_it_until_removed(
