@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from pathlib import Path
 
-from hegui.console.i18n import MESSAGES, both, t
+from hegui.console.i18n import _CORE, AREAS, MESSAGES, both, t
 
 _KEY = re.compile(r"""_\(\s*["']([a-z_]+\.[a-z_0-9]+)["']""")
 
@@ -16,8 +17,11 @@ def test_every_template_key_exists_in_both_languages() -> None:
     for item in folder.iterdir():
         if item.name.endswith(".j2"):
             used |= set(_KEY.findall(item.read_text(encoding="utf-8")))
-    routes = resources.files("hegui.console").joinpath("routes.py").read_text(encoding="utf-8")
-    used |= set(re.findall(r"""["']((?:err|flash|login|users|dash)\.[a-z_]+)["']""", routes))
+    for path in sorted(Path(str(resources.files("hegui.console"))).rglob("*.py")):
+        if path.parent.name == "catalog" or path.name == "i18n.py":
+            continue
+        code = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"""["']((?:err|flash|login|users|dash)\.[a-z_]+)["']""", code))
     assert used, "no keys found"
     missing = sorted(k for k in used if k not in MESSAGES)
     assert not missing, missing
@@ -38,3 +42,11 @@ def test_dynamic_keys_exist() -> None:
             assert f"{prefix}.{name}" in MESSAGES
     assert both("flash.confirmed", "en")[0] == t("flash.confirmed", "en")
     assert both("flash.confirmed", "en")[1] == t("flash.confirmed", "zh")
+
+
+def test_area_catalogues_do_not_redefine_keys() -> None:
+    seen: dict[str, str] = {k: "core" for k in _CORE}
+    for area in AREAS:
+        for key in area.MESSAGES:
+            assert key not in seen, f"{key} is defined in {seen[key]} and in {area.__name__}"
+            seen[key] = area.__name__

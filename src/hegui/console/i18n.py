@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Final
 
+from hegui.console.catalog import audit, moderation, policy, privacy, remediation, reports, similar, staff
+
 __all__ = ["LANGS", "MESSAGES", "both", "pick_lang", "t"]
 
 LANGS: Final = ("zh", "en")
 
 # key -> (zh, en)
-MESSAGES: Final[dict[str, tuple[str, str]]] = {
+_CORE: Final[dict[str, tuple[str, str]]] = {
     "app.title": ("hegui 合规控制台", "hegui compliance console"),
     "nav.dashboard": ("总览", "Dashboard"),
     "nav.users": ("控制台用户", "Console users"),
@@ -173,6 +175,15 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "outcome.ok": ("正常", "ok"),
     "footer.signed_in": ("当前用户", "Signed in as"),
     "nav.lexicon": ("词库", "Word library"),
+    "nav.flagged": ("待审内容", "Flagged content"),
+    "nav.moderation": ("审核日志", "Moderation log"),
+    "nav.remediation": ("整改案件", "Remediation"),
+    "nav.privacy": ("个人信息请求", "Personal-information requests"),
+    "nav.similar": ("相似文本库", "Similar-text library"),
+    "nav.policy": ("审核策略", "Policy"),
+    "nav.audit": ("审计日志校验", "Audit log"),
+    "nav.reports": ("评估与语料报告", "Reports"),
+    "nav.account": ("我的账号", "My account"),
     "lex.title": ("自定义词库", "Custom word library"),
     "lex.intro": ("管理员在内置词库之外添加的词条，保存后立即在网关生效；审核员和审计员只读。",
                   "Terms administrators add on top of the shipped library; they take effect in the gateway at once. "
@@ -211,6 +222,9 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "flash.lex_added": ("词条已添加，已在网关生效。", "Term added; it is in effect in the gateway."),
     "flash.lex_removed": ("词条已移除。", "Term removed."),
 }
+
+AREAS: Final = (moderation, similar, policy, remediation, privacy, audit, reports, staff)
+MESSAGES: Final[dict[str, tuple[str, str]]] = {k: v for d in (_CORE, *(a.MESSAGES for a in AREAS)) for k, v in d.items()}
 
 
 def pick_lang(value: str | None) -> str | None:

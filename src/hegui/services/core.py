@@ -24,10 +24,12 @@ from hegui.services.errors import StoreError
 from hegui.services.identity import IdentityProvider, SmsSender, UserService
 from hegui.services.lexicon import LexiconService
 from hegui.services.minors import MinorGuard, MinorRules
+from hegui.services.moderation_log import ModerationLogService
 from hegui.services.privacy import PrivacyRules, PrivacyService, Subject
 from hegui.services.provenance import ProvenanceService
 from hegui.services.records import RecordService
 from hegui.services.remediation import RemediationRules, RemediationService
+from hegui.services.similar_library import SimilarLibraryService
 from hegui.store import AuditEvent, make_engine, upgrade
 from hegui.store.remediation_models import BlockedContent, RemediationCase
 
@@ -139,6 +141,8 @@ class Services:
         self.provenance = ProvenanceService(engine, on_event=self._event, **clock_kw)
         self.console = ConsoleService(engine, on_event=self._event, **clock_kw)
         self.lexicon = LexiconService(engine, on_event=self._event, **clock_kw)
+        self.moderation = ModerationLogService(engine, on_event=self._event, **clock_kw)
+        self.similar = SimilarLibraryService(engine, on_event=self._event, **clock_kw)
         self.privacy = PrivacyService(engine, self.users, self.keyring, secret_key, rules=privacy_rules,
                                       on_event=self._event, stores=[_ReportedPrompts(engine)],
                                       before_read=lambda: self.records.sync(compact=True), **clock_kw)

@@ -11,8 +11,10 @@ from hegui.store import (  # noqa: F401  (complete Base.metadata)
     console_models,
     identity_models,
     lexicon_models,
+    moderation_models,
     provenance_models,
     remediation_models,
+    similar_models,
 )
 from hegui.store.engine import MIGRATIONS_DIR, current_revision, make_engine, read_only, upgrade
 from hegui.store.models import (

@@ -1,0 +1,7 @@
+"""Console messages for the `policy` pages: key -> (zh-CN, English)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+MESSAGES: Final[dict[str, tuple[str, str]]] = {}

@@ -1,0 +1,59 @@
+"""The dashboard: today's exchanges by outcome, blocks by risk code (inline-SVG charts), the backlog."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from fastapi.responses import Response
+from markupsafe import Markup
+
+from hegui.console.i18n import t
+from hegui.console.kit import PREFIX, ConsoleKit, Ctx
+from hegui.console.svg import bar_chart
+from hegui.core.taxonomy import get_risk, is_risk_code
+from hegui.services import Services
+from hegui.services.complaints import OPEN_STATES
+
+
+def risk_label(code: str, lang: str) -> str:
+    """``A1.1 <short name>`` for a risk code; anything else as given."""
+    if not is_risk_code(code):
+        return code
+    r = get_risk(code)
+    name = r.en if lang == "en" else r.zh
+    short = name if len(name) <= 12 else name[:11] + "…"
+    return f"{r.code} {short}"
+
+
+def dashboard_data(svc: Services, lang: str) -> dict[str, Any]:
+    with contextlib.suppress(Exception):  # a slow store: show what is committed
+        svc.records.sync(timeout_s=2.0)  # what the gateway answered is visible
+    stats = svc.console.dashboard()
+    open_complaints = sum(len(svc.complaints.list(status=s)) for s in OPEN_STATES)
+    outcome_items = [(k, v) for k, v in stats.requests_by_outcome.items()]
+    block_items = [(risk_label(k, lang), v) for k, v in list(stats.blocks_by_risk.items())[:12]]
+    return {
+        "stats": stats,
+        "cards": [
+            ("dash.total", stats.requests),
+            ("dash.flagged", stats.flagged_for_review),
+            ("dash.complaints_open", open_complaints),
+            ("dash.complaints_overdue", len(svc.complaints.overdue())),
+            ("dash.privacy_overdue", len(svc.privacy.overdue())),
+            ("dash.remediation_open", len(svc.remediation.list_cases("open"))),
+            ("dash.remediation_overdue", len(svc.remediation.overdue())),
+        ],
+        "chart_requests": Markup(bar_chart(outcome_items, title=t("dash.chart_requests", lang),
+                                           empty=t("dash.none", lang))),
+        "chart_blocks": Markup(bar_chart(block_items, title=t("dash.chart_blocks", lang),
+                                         empty=t("dash.none", lang))),
+    }
+
+
+def register(kit: ConsoleKit) -> None:
+    @kit.app.get(f"{PREFIX}/", include_in_schema=False)
+    async def dashboard(ctx: Ctx = kit.reader) -> Response:
+        data = await asyncio.to_thread(dashboard_data, ctx.services, ctx.lang)
+        return kit.render(ctx, "dashboard.html.j2", **data)
