@@ -31,6 +31,7 @@ from hegui.console.routes import add_console_routes
 from hegui.core.errors import HeguiError
 from hegui.core.types import Action, Decision, RiskLevel, Stage
 from hegui.detectors.lexicon.custom import CustomTermsDetector
+from hegui.detectors.similar.detector import SimilarTextDetector
 from hegui.gateway.complaints_api import add_complaint_routes
 from hegui.gateway.demo import DEMO_MODEL, DemoUpstream
 from hegui.gateway.disclosure import disclosure_document, disclosure_html
@@ -48,6 +49,7 @@ from hegui.moderation.engine import Engine
 from hegui.services import ExchangeRecord, KeyPrincipal, Services, StageRecord
 from hegui.services.identity import HttpIdentityProvider, HttpSmsSender, User
 from hegui.services.minors import MinorVerdict
+from hegui.services.similar_library import DetectorSync
 
 __all__ = ["GatewayState", "create_app"]
 
@@ -308,6 +310,10 @@ def create_app(
             for entry in await asyncio.to_thread(svc.remediation.blocked_entries):
                 block(entry)
             svc.remediation.set_block(block)
+            if isinstance(similar, SimilarTextDetector):  # the console's similar-text library, live on every change
+                sync = DetectorSync(similar)
+                await asyncio.to_thread(lambda: sync(svc.similar.list()))
+                svc.similar.add_listener(sync)
         custom = next((d for d in mod.detectors if d.name == "custom_terms"), None)
         if custom is None:  # the console's word-library page edits this overlay; the engine holds a tuple, so rebuild
             custom = CustomTermsDetector()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from hegui.core.errors import HeguiError
@@ -27,7 +27,7 @@ from hegui.detectors.normalize import Normalizer
 from hegui.store import read_only
 from hegui.store.lexicon_models import LexiconEntry
 
-__all__ = ["MAX_TERM_CHARS", "SEVERITIES", "CustomEntry", "LexiconEntryError", "LexiconService"]
+__all__ = ["MAX_TERM_CHARS", "SEVERITIES", "CustomEntry", "LexiconEntryError", "LexiconEvent", "LexiconService"]
 
 MAX_TERM_CHARS: Final = 100
 MAX_NOTE_CHARS: Final = 500
@@ -70,6 +70,17 @@ class CustomEntry:
     @property
     def active(self) -> bool:
         return self.removed_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconEvent:
+    """One change of the custom library, for the history: ``version`` is the library's version right after it."""
+
+    version: int
+    action: str  # added | removed
+    at: datetime
+    actor: str
+    entry: CustomEntry
 
 
 def _entry(r: LexiconEntry) -> CustomEntry:
@@ -125,6 +136,30 @@ class LexiconService:
             removed = s.scalar(select(func.count()).select_from(LexiconEntry)
                                .where(LexiconEntry.removed_at.is_not(None))) or 0
         return int(added) + int(removed)
+
+    def history(self, limit: int = 50, offset: int = 0) -> builtins.list[LexiconEvent]:
+        """Every addition and removal, newest first (``limit`` of them from ``offset``), each with the version
+        the library had right after it (the newest change has :meth:`version`)."""
+        limit, offset = max(0, min(int(limit), 10_000)), max(0, int(offset))
+        t = LexiconEntry
+        added = select(t.id.label("id"), t.added_at.label("at"), literal("added").label("action"))
+        removed = (select(t.id.label("id"), t.removed_at.label("at"), literal("removed").label("action"))
+                   .where(t.removed_at.is_not(None)))
+        u = union_all(added, removed).subquery()
+        q = select(u.c.id, u.c.action).order_by(u.c.at.desc(), u.c.action.desc(), u.c.id.desc())
+        with Session(self._read) as s:
+            total = self.version()
+            rows = s.execute(q.limit(limit).offset(offset)).all()
+            ids = {r.id for r in rows}
+            entries = {r.id: _entry(r) for r in s.scalars(select(t).where(t.id.in_(ids)))} if ids else {}
+        out: builtins.list[LexiconEvent] = []
+        for i, r in enumerate(rows):
+            e = entries[r.id]
+            added_event = r.action == "added"
+            at = e.added_at if added_event or e.removed_at is None else e.removed_at
+            out.append(LexiconEvent(version=total - offset - i, action=str(r.action), at=at,
+                                    actor=e.added_by if added_event else e.removed_by or "", entry=e))
+        return out
 
     # -- changes ---------------------------------------------------------------------------------------
 
