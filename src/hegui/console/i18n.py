@@ -221,6 +221,7 @@ _CORE: Final[dict[str, tuple[str, str]]] = {
     "lex.no_moderator": ("网关审核器不可用。", "The gateway's moderator is not available."),
     "flash.lex_added": ("词条已添加，已在网关生效。", "Term added; it is in effect in the gateway."),
     "flash.lex_removed": ("词条已移除。", "Term removed."),
+    "lex.history_link": ("变更历史", "History of changes"),
 }
 
 AREAS: Final = (moderation, similar, policy, remediation, privacy, audit, reports, staff)

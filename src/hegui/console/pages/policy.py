@@ -23,7 +23,7 @@ SEVERITIES: Final = tuple(Severity)
 OTHER: Final = "(other)"  # the detector of a matrix finding that no rule names
 MAX_DIFF_ROWS: Final = 300
 #: CSS classes of the action badges (console.css: badge, badge danger; pass is plain muted text)
-ACTION_CLASS: Final = {"pass": "muted", "review": "badge", "redact": "badge", "block": "badge danger"}
+ACTION_CLASS: Final = {"pass": "muted", "review": "badge warn", "redact": "badge", "block": "badge danger"}
 
 
 def effective_action(policy: Policy, stage: Stage, code: str, severity: Severity, detector: str = OTHER) -> Action:
