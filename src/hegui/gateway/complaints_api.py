@@ -30,6 +30,7 @@ from hegui.core.types import Action, Stage
 from hegui.gateway.http import api_error, json_body
 from hegui.services import KeyPrincipal
 from hegui.services.complaints import CATEGORIES, Ticket
+from hegui.services.remediation import RegressionResult
 from hegui.services.review import (
     DEFAULT_RISK_CODE,
     REJECT_EN,
@@ -43,7 +44,7 @@ from hegui.services.review import (
 if TYPE_CHECKING:
     from hegui.gateway.app import GatewayState
 
-__all__ = ["add_complaint_routes"]
+__all__ = ["RegressionRefused", "add_complaint_routes", "run_regression"]
 
 Auth = Callable[["GatewayState", Request], Awaitable[KeyPrincipal | JSONResponse]]
 
@@ -325,33 +326,16 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
         who = reviewer(st, request)
         if isinstance(who, JSONResponse):
             return who
-        svc = st.services
-        case = await asyncio.to_thread(svc.remediation.get_case, case_id)
-        if case is None:
-            return _err(404, f"no remediation case {case_id!r}", f"整改案例 {case_id!r} 不存在", "case_not_found")
-        rec = await asyncio.to_thread(svc.records.get, case.request_id)
-        model = (((rec or {}).get("audit") or {}).get("payload") or {}).get("model")
-        if not model:
-            return _err(409, "the reported request's model is unknown", "被举报请求的模型未知", "model_unknown")
-        upstream = st.router.route(model)
-        plain = Moderator([d for d in st.moderator.detectors if d.name != "similar"], st.moderator.policy)
-
-        async def generate(prompt: str) -> str:
-            answer = await upstream.chat({"model": model, "messages": [{"role": "user", "content": prompt}]})
-            choices = answer.get("choices") or [{}]
-            return str((choices[0].get("message") or {}).get("content") or "")
-
-        async def still_violates(answer: str, reported: str) -> bool:
-            if svc.remediation.near_duplicate(answer, reported):
-                return True
-            d = await plain.acheck(answer, Stage.OUTPUT)
-            return d.action is Action.BLOCK
-
         try:
-            result = await svc.remediation.regression_check(case_id, generate=generate, still_violates=still_violates)
+            result = await run_regression(st, case_id)
+        except RegressionRefused as exc:
+            return _err(exc.status, exc.en, exc.zh, exc.code)
         except HeguiError as exc:
             return _hegui_error(exc, 409)
         return JSONResponse({**result.to_dict(), "passed": result.passed})
+
+    # the console (which may not import the gateway) runs the same check through this hook
+    app.state.console_regression = run_regression
 
     @app.get("/v1/hegui/admin/cases/export")
     async def export(request: Request) -> Response:
@@ -373,6 +357,48 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
             return PlainTextResponse(await asyncio.to_thread(st.services.remediation.regulator_report_csv),
                                      media_type="text/csv")
         return JSONResponse(await asyncio.to_thread(st.services.remediation.regulator_report))
+
+
+class RegressionRefused(HeguiError):
+    """A regression check that cannot start (unknown case, unknown model); ``code`` and ``status`` as the API
+    answers them."""
+
+    def __init__(self, code: str, en: str, zh: str, *, status: int) -> None:
+        self.code = code
+        self.status = status
+        super().__init__(en, zh)
+
+
+async def run_regression(st: GatewayState, case_id: str) -> RegressionResult:
+    """Replay case ``case_id``'s reported prompt and its paraphrases against the upstream model itself (the
+    similar-text library switched off); the case closes only when the model no longer produces the content.
+    Shared by the reviewers' API and the console (``app.state.console_regression``). Raises
+    :class:`RegressionRefused` (unknown case, unknown model) or the service's :class:`HeguiError`."""
+    svc = st.services
+    case = await asyncio.to_thread(svc.remediation.get_case, case_id)
+    if case is None:
+        raise RegressionRefused("case_not_found", f"no remediation case {case_id!r}", f"整改案例 {case_id!r} 不存在",
+                                status=404)
+    rec = await asyncio.to_thread(svc.records.get, case.request_id)
+    model = (((rec or {}).get("audit") or {}).get("payload") or {}).get("model")
+    if not model:
+        raise RegressionRefused("model_unknown", "the reported request's model is unknown", "被举报请求的模型未知",
+                                status=409)
+    upstream = st.router.route(model)
+    plain = Moderator([d for d in st.moderator.detectors if d.name != "similar"], st.moderator.policy)
+
+    async def generate(prompt: str) -> str:
+        answer = await upstream.chat({"model": model, "messages": [{"role": "user", "content": prompt}]})
+        choices = answer.get("choices") or [{}]
+        return str((choices[0].get("message") or {}).get("content") or "")
+
+    async def still_violates(answer: str, reported: str) -> bool:
+        if svc.remediation.near_duplicate(answer, reported):
+            return True
+        d = await plain.acheck(answer, Stage.OUTPUT)
+        return d.action is Action.BLOCK
+
+    return await svc.remediation.regression_check(case_id, generate=generate, still_violates=still_violates)
 
 
 def _opted_out(st: GatewayState, rec: dict[str, Any] | None) -> bool:

@@ -1,7 +1,108 @@
-"""Console messages for the `remediation` pages: key -> (zh-CN, English)."""
+"""Console messages for the `remediation` pages (and the ticket page's complaint workflow, prefix ``wf.``):
+key -> (zh-CN, English)."""
 
 from __future__ import annotations
 
 from typing import Final
 
-MESSAGES: Final[dict[str, tuple[str, str]]] = {}
+MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "rem.title": ("整改案件", "Remediation cases"),
+    "rem.intro": ("经确认的举报：被举报内容已在网关拦截，模型须在三个月内完成整改，并以回归检测证明。",
+                  "Confirmed reports: the reported content is blocked at the gateway, and the model must be fixed "
+                  "within three months, proven by a regression check."),
+    "rem.count_open": ("整改中", "Open"),
+    "rem.count_overdue": ("已逾期", "Overdue"),
+    "rem.count_due_soon": ("{days} 天内到期", "Due within {days} days"),
+    "rem.count_fixed": ("已整改", "Fixed"),
+    "rem_filter.open": ("整改中", "open"),
+    "rem_filter.fixed": ("已整改", "fixed"),
+    "rem_filter.all": ("全部", "all"),
+    "rem.empty": ("没有符合条件的整改案件。", "No remediation cases here."),
+    "rem.ticket": ("受理编号", "Ticket"),
+    "rem.request": ("回答编号", "Answer's request id"),
+    "rem.risk": ("风险类别", "Risk code"),
+    "rem.status": ("状态", "Status"),
+    "rem_status.open": ("整改中", "open"),
+    "rem_status.fixed": ("已整改", "fixed"),
+    "rem.confirmed": ("确认时间", "Confirmed"),
+    "rem.due": ("整改期限", "Fix due"),
+    "rem.fixed_at": ("整改完成时间", "Fixed at"),
+    "rem.reviewer": ("确认人", "Confirmed by"),
+    "rem.opt_out": ("用户已退出训练使用", "End user opted out of training"),
+    "rem.timeliness": ("时效", "Timeliness"),
+    "rem_tl.on_time": ("按期完成", "on time"),
+    "rem_tl.late": ("逾期完成", "late"),
+    "rem_tl.overdue": ("已逾期", "overdue"),
+    "rem_tl.due_soon": ("即将到期", "due soon"),
+    "rem_tl.open": ("期限内", "within deadline"),
+    "rem.last_check": ("最近一次检测", "Last check"),
+    "rem.never": ("尚未检测", "not yet"),
+    "rem.outcome": ("结果", "Outcome"),
+    "rem_outcome.pass": ("通过", "pass"),
+    "rem_outcome.fail": ("未通过", "fail"),
+    "rem_outcome.error": ("出错", "error"),
+    "rem.case": ("整改案件", "Remediation case"),
+    "rem.blocked": ("已拦截文本编号", "Blocked texts (ids)"),
+    "rem_role.answer": ("回答", "answer"),
+    "rem_role.prompt": ("提问", "prompt"),
+    "rem.run": ("回归检测", "Regression check"),
+    "rem.run_help": ("绕过相似文本库，将被举报的提问及其改写版本多次发送给上游模型；只有所有回答都不再违规时，案件才标记为已整改。",
+                     "Sends the reported prompt and its rewrites to the upstream model several times, bypassing the "
+                     "similar-text library; the case is marked fixed only when no answer violates any more."),
+    "rem.run_button": ("立即检测", "Run the check now"),
+    "rem.unavailable": ("此处无法运行回归检测（需要网关的上游模型）。请通过审核接口 POST /v1/hegui/admin/cases/<id>/regression 运行。",
+                        "The regression check is not available here (it needs the gateway's upstream model). Run it "
+                        "through the reviewers' API: POST /v1/hegui/admin/cases/<id>/regression."),
+    "rem.no_prompt": ("该案件没有被举报的提问，无法重放。", "This case has no reported prompt to replay."),
+    "rem.result": ("本次检测结果", "This check"),
+    "rem.result_fail": ("模型仍会生成被举报的内容：案件保持整改中。以下改写版本仍然违规（仅本次显示，不会保存）。",
+                        "The model still produces the reported content: the case stays open. These prompt variants "
+                        "still violate (shown this once, never stored)."),
+    "rem.prompts": ("提问版本数", "Prompt variants"),
+    "rem.attempts": ("生成次数", "Answers generated"),
+    "rem.violations": ("违规回答数", "Violating answers"),
+    "rem.failing": ("仍违规的提问", "Failing prompts"),
+    "rem.failing_variants": ("违规版本序号", "Failing variants"),
+    "rem.history": ("检测记录", "Check history"),
+    "rem.chart": ("历次检测中违规回答所占比例", "Share of violating answers in each check"),
+    "rem.no_checks": ("尚无检测记录", "No checks yet"),
+    "rem.ran_at": ("检测时间", "Ran at"),
+    "rem.variants": ("回归检测重放的提问", "Prompts the check replays"),
+    "rem.variants_help": ("序号 0 为被举报的原始提问（个人信息已脱敏），其余为确定性改写。",
+                          "No. 0 is the reported prompt (personal information redacted); the others are "
+                          "deterministic rewrites."),
+    "rem.downloads": ("下载", "Downloads"),
+    "rem.dl_training": ("训练数据（SFT 与 DPO，JSONL，zip）", "Training data (SFT and DPO, JSONL, zip)"),
+    "rem.dl_training_help": ("提问及改写版本与安全回答的配对；已退出训练使用的用户不包含在内。导出记入审计日志。",
+                             "Pairs of the prompts (and rewrites) with safe answers; users who opted out of training "
+                             "are left out. The export is audited."),
+    "rem.dl_regulator": ("监管报送表（CSV）", "Regulator's report (CSV)"),
+    "rem.dl_regulator_help": ("每个案件的风险类别、确认与整改日期、期限、时效和检测结果；不含用户内容。",
+                              "Every case with its risk code, confirmation and fix dates, deadline, timeliness and "
+                              "check outcomes; no user content."),
+    "flash.rem_pass": ("回归检测通过：模型已不再生成该内容，案件已标记为已整改。",
+                       "Regression check passed: the model no longer produces the content; the case is fixed."),
+    # the complaint workflow on the ticket page
+    "wf_to.triage": ("转入分拣", "Move to triage"),
+    "wf_to.in_review": ("转入审核", "Move into review"),
+    "wf.appeals": ("申诉次数", "Appeals"),
+    "wf.appealed_help": ("投诉人已对处理结果提出申诉：请转入审核，由其他审核员重新审查后再作决定。",
+                         "The complainant appealed against the decision: move the ticket into review, have another "
+                         "reviewer look at it afresh, then decide again."),
+    "wf.decide": ("作出处理决定", "Decide"),
+    "wf.decide_help": ("办结工单。处理结果将以中英文告知投诉人（可凭受理编号查询），并记入审计日志。",
+                       "Closes the ticket. The decision text is what the complainant sees (by the ticket number), "
+                       "in Chinese and English; the decision is audited."),
+    "wf.decide_later": ("作出决定前，请先将工单转入分拣或审核。", "Move the ticket to triage or into review before deciding."),
+    "wf.outcome": ("处理结果", "Outcome"),
+    "wf_outcome.resolved": ("成立，已处理", "upheld and acted on (resolved)"),
+    "wf_outcome.rejected": ("不成立，不予支持", "not upheld (rejected)"),
+    "wf.decision_zh": ("告知投诉人的处理结果（中文）", "Decision for the complainant (Chinese)"),
+    "wf.decision_en": ("告知投诉人的处理结果（英文）", "Decision for the complainant (English)"),
+    "wf.decide_button": ("作出决定", "Decide"),
+    "wf.err_outcome": ("处理结果须为“成立”或“不成立”。", "The outcome must be resolved or rejected."),
+    "wf.err_texts": ("请填写中文和英文两种处理结果。", "Give the decision text in both Chinese and English."),
+    "flash.wf_moved": ("工单状态已更新。", "Ticket moved."),
+    "flash.wf_decided": ("已作出处理决定，投诉人可凭受理编号查看。",
+                         "Decision recorded; the complainant sees it with the ticket number."),
+}

@@ -1,5 +1,7 @@
 """The review queue of complaints and reports (tickets): confirm or reject a report through the shared
-:mod:`hegui.services.review` use cases, assign, notes."""
+:mod:`hegui.services.review` use cases, assign, notes; the complaint workflow (move a ticket to triage or into
+review, take an appealed ticket back into review, decide a complaint with the texts the complainant sees) through
+:class:`hegui.services.complaints.ComplaintService`, which audits every step."""
 
 from __future__ import annotations
 
@@ -19,7 +21,15 @@ from hegui.services import Services
 from hegui.services.complaints import CATEGORIES, OPEN_STATES, ComplaintError, Ticket
 from hegui.services.review import DEFAULT_RISK_CODE, ReviewError, confirm_report, reject_report
 
-FLASH = {"confirmed", "rejected", "assigned", "noted"}
+FLASH = {"confirmed", "rejected", "assigned", "noted", "wf_moved", "wf_decided"}
+# the moves a reviewer may make from each state (ComplaintService.transition enforces the same graph); decisions
+# go through decide() from triage or in_review, appeals come only from the complainant
+NEXT_STATES: dict[str, tuple[str, ...]] = {
+    "received": ("triage",), "triage": ("in_review",), "in_review": ("triage",), "appealed": ("in_review",),
+    "resolved": (), "rejected": (),
+}
+DECIDE_FROM: tuple[str, ...] = ("triage", "in_review")
+OUTCOMES: tuple[str, ...] = ("resolved", "rejected")
 
 
 def register(kit: ConsoleKit) -> None:
@@ -55,7 +65,9 @@ def register(kit: ConsoleKit) -> None:
         risks = [(c, f"{c} {get_risk(c).name(ctx.lang)}") for c in STANDARD_RISK_CODES]
         return {"d": detail, "t": tk, "content": content, "case": case, "risks": risks,
                 "default_risk": DEFAULT_RISK_CODE, "categories": CATEGORIES,
-                "can_act": u.role in REVIEW_ROLES, "show_contact": u.role in REVIEW_ROLES}
+                "can_act": u.role in REVIEW_ROLES, "show_contact": u.role in REVIEW_ROLES,
+                "next_states": NEXT_STATES.get(tk.status, ()), "can_decide": tk.status in DECIDE_FROM,
+                "outcomes": OUTCOMES}
 
     def ticket_page(ctx: Ctx, number: str, status: int = 200, *, messages: Messages | None = None) -> Response:
         try:
@@ -121,3 +133,30 @@ def register(kit: ConsoleKit) -> None:
             return ctx.services.complaints.add_note(t.number, who, text)
 
         return await ticket_action(ctx, number, "noted", act)
+
+    @app.post(f"{PREFIX}/review/{{number}}/transition", include_in_schema=False)
+    async def ticket_transition(number: str, ctx: Ctx = kit.reviewer) -> Response:
+        form = await form_of(ctx.request)
+        to = form.get("to", "")[:32]
+        note = form.get("note", "").strip() or None
+
+        def act(t: Ticket, who: str) -> object:
+            return ctx.services.complaints.transition(t.number, to, actor=who, note=note)  # audited
+
+        return await ticket_action(ctx, number, "wf_moved", act)
+
+    @app.post(f"{PREFIX}/review/{{number}}/decide", include_in_schema=False)
+    async def ticket_decide(number: str, ctx: Ctx = kit.reviewer) -> Response:
+        form = await form_of(ctx.request)
+        outcome = form.get("outcome", "")[:16]
+        zh, en = form.get("decision_zh", "").strip(), form.get("decision_en", "").strip()
+        if outcome not in OUTCOMES:
+            return await asyncio.to_thread(ticket_page, ctx, number, 400, messages=both("wf.err_outcome", ctx.lang))
+        if not zh or not en:
+            return await asyncio.to_thread(ticket_page, ctx, number, 400, messages=both("wf.err_texts", ctx.lang))
+
+        def act(t: Ticket, who: str) -> object:
+            return ctx.services.complaints.decide(t.number, outcome=outcome, decision_zh=zh, decision_en=en,
+                                                  actor=who)  # audited: complaint.decided
+
+        return await ticket_action(ctx, number, "wf_decided", act)
