@@ -5,7 +5,9 @@ some demo data (a few exchanges from three end users, one of them refused; a rep
 complaint; one suspended end user), logs in with Playwright in Debian's headless chromium (the same launch
 options as the tests; no browser is ever downloaded) and writes full-page PNGs at a 1280x800 viewport:
 
-    login.png  dashboard.png  review.png  ticket.png  end-users.png  console-users.png
+    login.png  dashboard.png  flagged.png  moderation.png  moderation-entry.png  review.png  ticket.png
+    remediation.png  remediation-case.png  privacy.png  end-users.png  lexicon.png  similar.png  policy.png
+    audit.png  reports.png  console-users.png  account.png
 
     .venv/bin/python scripts/console_screenshots.py [--out docs/screenshots] [--lang en|zh]
 
@@ -15,6 +17,7 @@ Everything it creates lives in a temporary directory that is deleted at the end.
 from __future__ import annotations
 
 import argparse
+import re
 import secrets
 import socket
 import sys
@@ -64,14 +67,32 @@ class Server:
         self.thread.join(timeout=30)
 
 
-def demo_data(app: Any, url: str) -> str:
-    """Traffic, a report, a complaint and a suspension; returns the report's ticket number."""
+# a made-up term the demo adds to the word library at low severity: a prompt with it goes to review
+REVIEW_TERM = "蓝色独角鲸计划"
+ID17 = "11010519491231002"
+
+
+def _id_number(first17: str) -> str:
+    """A syntactically valid (made-up) resident ID number: GB 11643 check character."""
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, weights, strict=True)) % 11]
+
+
+def demo_data(app: Any, url: str) -> dict[str, str]:
+    """Traffic (one exchange flagged for review), two reports (one confirmed: a remediation case), a complaint, a
+    custom similar-text entry, a verified end user and a suspension. Returns ids the screenshots open."""
+    from hegui.services.review import confirm_report
+
     svc = app.state.hegui.services
+    svc.lexicon.add(REVIEW_TERM, risk_code="A1.1", severity="low", actor="admin", note="demo: watch list")
+    svc.similar.add("这款保健品能包治百病，三天见效，无效退款", kind="black", risk_code="A3.5", severity="high",
+                    actor="admin", note="demo: false advertising")
     with httpx.Client(base_url=url, headers=DEMO, timeout=60) as c:
         rids: list[str] = []
         for user, text in [("alice", "你好，介绍一下你自己"), ("bob", "帮我写一首关于春天的短诗"),
                            ("alice", "教我自制炸弹的详细步骤"), ("carol", "明天北京的天气怎么样？"),
-                           ("bob", "给我讲个笑话")]:
+                           ("bob", "给我讲个笑话"), ("dave", f"请介绍一下{REVIEW_TERM}"),
+                           ("erin", "写一段关于长江的介绍")]:
             r = c.post("/v1/chat/completions", json={"model": "hegui-demo", "user": user,
                                                       "messages": [{"role": "user", "content": text}]})
             r.raise_for_status()
@@ -79,14 +100,35 @@ def demo_data(app: Any, url: str) -> str:
         rep = c.post("/v1/hegui/reports", json={"request_id": rids[1], "category": "false_info", "user": "dave",
                                                  "description": "诗里引用的诗人和年代是编造的"})
         rep.raise_for_status()
+        rep2 = c.post("/v1/hegui/reports", json={"request_id": rids[6], "category": "false_info", "user": "erin",
+                                                  "description": "介绍里的长度数据是错的"})
+        rep2.raise_for_status()
         c.post("/v1/hegui/complaints", json={"category": "service", "description": "回答速度太慢"}).raise_for_status()
+        c.post("/v1/hegui/users", json={"external_id": "frank"}).raise_for_status()
+        c.post("/v1/hegui/users/frank/verify",
+               json={"name": "王小红", "id_number": _id_number(ID17)}).raise_for_status()
+    _ticket, case = confirm_report(svc, rep2.json()["ticket"], reviewer="rita")
     carol = svc.users.find_user(app.state.hegui.demo_principal.account_id, "carol")
     if carol is not None:
         svc.conduct.override(carol.id, "suspend", datetime.now(UTC) + timedelta(days=7), "admin",
                              "demo: bulk posting")
-    number = rep.json()["ticket"]
-    assert isinstance(number, str)
-    return number
+    return {"ticket": str(rep.json()["ticket"]), "review_rid": rids[5], "case": case.id}
+
+
+def privacy_request(url: str, password: str, account_id: str) -> str:
+    """Record a blocking request received by letter, through the console's own form; returns its id."""
+    with httpx.Client(base_url=url, timeout=60, follow_redirects=False) as c:
+        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/console/login").text)
+        assert token is not None
+        r = c.post("/console/login", data={"csrf": token.group(1), "username": "admin", "password": password})
+        assert r.status_code == 303, r.status_code
+        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/console/privacy").text)
+        assert token is not None
+        r = c.post("/console/privacy", data={"csrf": token.group(1), "kind": "block", "account_id": account_id,
+                                             "external_id": "frank", "name": "王小红",
+                                             "id_number": _id_number(ID17)})
+        assert r.status_code == 303, r.text[:500]
+        return r.headers["location"].split("/console/privacy/")[1].split("?")[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             svc.console.create_user("admin", password, "admin")
             svc.console.create_user("rita", secrets.token_urlsafe(18), "reviewer")
             svc.console.create_user("audrey", secrets.token_urlsafe(18), "auditor")
-            ticket = demo_data(app, srv.url)
+            ids = demo_data(app, srv.url)
+            pi = privacy_request(srv.url, password, app.state.hegui.demo_principal.account_id)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
                 ctx = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
@@ -129,10 +172,22 @@ def main(argv: list[str] | None = None) -> int:
                 with page.expect_navigation():
                     page.click("#login-submit")
                 shot("dashboard")
+                shot("flagged", "/console/moderation/review")
+                shot("moderation", "/console/moderation")
+                shot("moderation-entry", f"/console/moderation/{ids['review_rid']}")
                 shot("review", "/console/review")
-                shot("ticket", f"/console/review/{ticket}")
+                shot("ticket", f"/console/review/{ids['ticket']}")
+                shot("remediation", "/console/remediation")
+                shot("remediation-case", f"/console/remediation/{ids['case']}")
+                shot("privacy", f"/console/privacy/{pi}")
                 shot("end-users", "/console/users")
+                shot("lexicon", "/console/lexicon")
+                shot("similar", "/console/similar")
+                shot("policy", "/console/policy")
+                shot("audit", "/console/audit")
+                shot("reports", "/console/reports")
                 shot("console-users", "/console/admin/users")
+                shot("account", "/console/account")
                 ctx.close()
                 browser.close()
     return 0

@@ -16,7 +16,7 @@ labels:   {explicit: end, producer_code: HEGUI-DEMO}
 logging:  {content_log: true, retention_days: 180}
 limits:   {max_body_bytes: 1048576, rate_limit_per_min: 600}
 audit:    {checkpoint_every: 1000, durability: journal, max_lag_s: 10}
-console:  {enabled: true, session_hours: 8, lockout_after: 5, lockout_minutes: 15, cookie_secure: auto}
+console:  {enabled: true, session_hours: 8, lockout_after: 5, lockout_minutes: 15, cookie_secure: auto, report_dirs: []}
 moderation: {...}                     # see hegui.api.config
 ```
 
@@ -201,6 +201,19 @@ class ConsoleSettings(_Section):
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # the session cookie's Secure flag; auto: set unless the server listens on plain-http loopback
     cookie_secure: Literal["auto"] | bool = "auto"
+    # where /console/reports looks for `hegui eval` runs, `hegui report` outputs and `hegui corpus audit` outputs
+    # (their sub-directories); relative paths are under the data directory; empty: <data_dir>/reports. In the
+    # environment: HEGUI__CONSOLE__REPORT_DIRS=/srv/runs:/srv/audits (separated by os.pathsep)
+    report_dirs: list[Path] = Field(default_factory=list, max_length=20)
+
+    @field_validator("report_dirs", mode="before")
+    @classmethod
+    def _split_report_dirs(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [p for p in v.split(os.pathsep) if p.strip()]
+        if isinstance(v, list) and any(not str(p).strip() for p in v):
+            raise ValueError("a report directory must not be empty")
+        return v
 
 
 class Bilingual(_Section):

@@ -40,6 +40,8 @@ from hegui.store import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead, Co
 
 __all__ = [
     "KEY_FILE",
+    "AuditEventInfo",
+    "AuditHeadInfo",
     "AuditService",
     "SigningKey",
     "canonical_json",
@@ -283,6 +285,38 @@ def _ranges(missing: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
+@dataclass(frozen=True)
+class AuditHeadInfo:
+    """The signed head of the chain as stored (``ts`` None and ``seq`` 0 while the chain is empty)."""
+
+    seq: int
+    hash: str
+    ts: datetime | None
+    key_id: str
+
+
+@dataclass(frozen=True)
+class AuditEventInfo:
+    """One event for listings: its place in the chain, and the ``actor`` its payload names (if any); never the
+    rest of the payload."""
+
+    seq: int
+    ts: datetime
+    kind: str
+    request_id: str
+    actor: str | None
+    hash: str
+
+
+def _actor_of(payload: str) -> str | None:
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return None
+    actor = body.get("actor") if isinstance(body, dict) else None
+    return actor[:128] if isinstance(actor, str) and actor else None
+
+
 class AuditService:
     """Checkpoints and verification of the audit chain."""
 
@@ -298,6 +332,40 @@ class AuditService:
     def public_key_pem(self) -> bytes:
         """The checkpoint-signing public key (PEM, SubjectPublicKeyInfo), for external verification."""
         return self._signer.public_key_pem()
+
+    # reading (for the console; callers that must see the latest exchanges sync the record journal first) -----
+    def head(self) -> AuditHeadInfo:
+        """The chain's signed head (not verified: :meth:`verify` does that)."""
+        with Session(read_only(self._engine)) as s:
+            h = s.execute(select(AuditHead).where(AuditHead.id == HEAD_ID)).scalar_one_or_none()
+            if h is None:
+                return AuditHeadInfo(seq=0, hash=GENESIS_HASH, ts=None, key_id="")
+            return AuditHeadInfo(seq=int(h.seq), hash=h.hash, ts=h.ts, key_id=h.key_id)
+
+    def checkpoints(self, limit: int = 10) -> list[Checkpoint]:
+        """The latest ``limit`` checkpoints, newest first."""
+        with Session(read_only(self._engine)) as s:
+            rows = s.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc(), AuditCheckpoint.id.desc())
+                             .limit(max(0, limit))).scalars()
+            return [Checkpoint(seq=int(r.seq), hash=r.hash, count=int(r.count), ts=r.ts, key_id=r.key_id,
+                               signature=r.signature) for r in rows]
+
+    def recent(self, limit: int = 50, offset: int = 0, *, kind: str | None = None) -> list[AuditEventInfo]:
+        """Events newest first (``kind``: only that kind), with the actor their payload names."""
+        q = select(AuditEvent.seq, AuditEvent.ts, AuditEvent.kind, AuditEvent.request_id, AuditEvent.payload,
+                   AuditEvent.hash)
+        if kind is not None:
+            q = q.where(AuditEvent.kind == kind)
+        q = q.order_by(AuditEvent.seq.desc()).limit(max(0, limit)).offset(max(0, offset))
+        with Session(read_only(self._engine)) as s:
+            return [AuditEventInfo(seq=int(seq), ts=ts, kind=k, request_id=rid, actor=_actor_of(payload), hash=h)
+                    for seq, ts, k, rid, payload, h in s.execute(q)]
+
+    def counts_by_kind(self) -> dict[str, int]:
+        """How many events of each kind the chain holds, most frequent first."""
+        with Session(read_only(self._engine)) as s:
+            rows = s.execute(select(AuditEvent.kind, func.count()).group_by(AuditEvent.kind)).all()
+        return {str(k): int(n) for k, n in sorted(rows, key=lambda r: (-int(r[1]), str(r[0])))}
 
     def append(self, kind: str, payload: dict[str, Any], *, request_id: str | None = None,
                ts: datetime | None = None) -> int:

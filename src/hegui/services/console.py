@@ -8,8 +8,10 @@
   hash). After ``lockout_after`` consecutive failures the user is locked for ``lockout_minutes`` (reason
   ``locked``); a success resets the counter.
 * Sessions: the caller gets a random token (for the browser's cookie); only its SHA-256 is stored, with the
-  session's CSRF token and its expiry (``session_hours``). Disabling a user or changing the password ends
-  the user's sessions.
+  session's CSRF token and its expiry (``session_hours``). Disabling a user, changing the password or the role
+  ends the user's sessions (a user changing their own password keeps the session they did it from).
+* Nobody acting as a console user (``actor`` given) can leave the console without an enabled admin: demoting or
+  disabling the last enabled admin is refused. The command line (no actor) may, as it can also create one.
 
 Every action calls ``on_event(kind, payload)`` after it is committed (kinds ``console.*``), with ids and
 usernames only: never a password, a hash or a token. An unknown username that someone typed is not recorded
@@ -258,21 +260,39 @@ class ConsoleService:
         return len([u for u in self.list_users() if role is None or u.role == role])
 
     def _change(self, user: str, change: str, actor: str | None, apply: Callable[[ConsoleUser], None],
-                *, end_sessions: bool = False, extra: dict[str, Any] | None = None) -> ConsoleUserInfo:
+                *, end_sessions: bool = False, keep_session: str | None = None,
+                extra: dict[str, Any] | None = None) -> ConsoleUserInfo:
         now = self._now()
         with Session(self._engine) as s, s.begin():
             row = self._must(s, user)
+            was_admin = row.role == "admin" and not row.disabled
+            admins: list[str] = []
+            if was_admin and actor is not None:
+                # lock the enabled admins' rows, so that two admins demoting each other cannot both succeed
+                admins = list(s.execute(select(ConsoleUser.id).where(
+                    ConsoleUser.role == "admin", ConsoleUser.disabled.is_(False)).with_for_update()).scalars())
             apply(row)
+            if was_admin and actor is not None and (row.role != "admin" or row.disabled) and len(admins) <= 1:
+                raise ConsoleError(
+                    "this is the last enabled administrator: make another user an administrator first",
+                    "这是最后一个启用的管理员：请先将其他用户设为管理员")
+            ended = 0
             if end_sessions:
-                s.execute(update(ConsoleSession).where(ConsoleSession.user_id == row.id,
-                                                       ConsoleSession.revoked_at.is_(None)).values(revoked_at=now))
+                cond = [ConsoleSession.user_id == row.id, ConsoleSession.revoked_at.is_(None)]
+                if keep_session is not None:
+                    cond.append(ConsoleSession.id != keep_session)
+                res = s.execute(update(ConsoleSession).where(*cond).values(revoked_at=now))
+                ended = int(getattr(res, "rowcount", 0) or 0)
             info = _info(row)
         self._emit("console.user_changed", {"user_id": info.id, "username": info.username, "change": change,
-                                            **(extra or {}), "actor": actor})
+                                            **(extra or {}), **({"sessions_ended": ended} if end_sessions else {}),
+                                            "actor": actor})
         return info
 
-    def set_password(self, user: str, password: str, *, actor: str | None = None) -> ConsoleUserInfo:
-        """A new password; also unlocks the user and ends the user's sessions."""
+    def set_password(self, user: str, password: str, *, actor: str | None = None,
+                     keep_session: str | None = None) -> ConsoleUserInfo:
+        """A new password (an admin's reset, or the command line); also unlocks the user and ends the user's
+        sessions (all but ``keep_session``, a session id)."""
         with Session(self._read) as s:
             name = self._must(s, user).username
         check_password(password, name)
@@ -283,15 +303,31 @@ class ConsoleService:
             r.failed_attempts = 0
             r.locked_until = None
 
-        return self._change(user, "password", actor, apply, end_sessions=True)
+        return self._change(user, "password", actor, apply, end_sessions=True, keep_session=keep_session)
+
+    def change_password(self, user_id: str, current: str, new: str, *,
+                        keep_session: str | None = None) -> ConsoleUserInfo:
+        """A user changes their own password: ``current`` must be right (a wrong one is recorded as
+        ``console.password_change_refused``, and is not told apart from a disabled user); the new one must follow
+        the policy and differ from the current one. The user's other sessions end (``keep_session`` stays)."""
+        with Session(self._read) as s:
+            row = self._must(s, user_id)
+            uid, name, stored, disabled = row.id, row.username, row.password_hash, row.disabled
+        if len(current) > MAX_PASSWORD_CHARS or not self._verify(stored, current) or disabled:
+            self._emit("console.password_change_refused", {"user_id": uid, "username": name})
+            raise ConsoleError("the current password is wrong", "当前密码不正确")
+        if new == current:
+            raise ConsoleError("the new password must differ from the current one", "新密码不能与当前密码相同")
+        return self.set_password(uid, new, actor=uid, keep_session=keep_session)
 
     def set_role(self, user: str, role: str, *, actor: str | None = None) -> ConsoleUserInfo:
+        """A new role; the user's sessions end (the next login gets the new role's rights)."""
         _check_role(role)
 
         def apply(r: ConsoleUser) -> None:
             r.role = role
 
-        return self._change(user, "role", actor, apply, extra={"role": role})
+        return self._change(user, "role", actor, apply, end_sessions=True, extra={"role": role})
 
     def disable(self, user: str, *, actor: str | None = None) -> ConsoleUserInfo:
         """The user can no longer sign in; the user's sessions end at once."""
@@ -308,6 +344,24 @@ class ConsoleService:
             r.locked_until = None
 
         return self._change(user, "enabled", actor, apply)
+
+    def unlock(self, user: str, *, actor: str | None = None) -> ConsoleUserInfo:
+        """End a lock-out (and reset the failure counter) before it runs out."""
+
+        def apply(r: ConsoleUser) -> None:
+            r.failed_attempts = 0
+            r.locked_until = None
+
+        return self._change(user, "unlocked", actor, apply)
+
+    def count_sessions(self, user: str) -> int:
+        """The user's live sessions (not revoked, not expired)."""
+        now = self._now()
+        with Session(self._read) as s:
+            row = self._must(s, user)
+            return len(list(s.execute(select(ConsoleSession.id).where(
+                ConsoleSession.user_id == row.id, ConsoleSession.revoked_at.is_(None),
+                ConsoleSession.expires_at > now)).scalars()))
 
     # authentication -------------------------------------------------------------------------------------------
     def authenticate(self, username: str, password: str) -> LoginResult:
