@@ -33,6 +33,8 @@ import uvicorn
 
 from hegui.gateway.app import create_app
 from hegui.gateway.settings import load_settings
+from hegui.services import Services
+from hegui.services.identity import FakeIdentityProvider
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -115,6 +117,33 @@ def demo_data(app: Any, url: str) -> dict[str, str]:
     return {"ticket": str(rep.json()["ticket"]), "review_rid": rids[5], "case": case.id}
 
 
+def demo_reports(url: str, reports: Path, tmp: Path) -> None:
+    """An evaluation run (30 should-refuse and 30 should-not-refuse items of the shipped banks, through the demo
+    gateway) and a corpus audit of a tiny corpus, where ``/console/reports`` looks."""
+    from importlib import resources
+
+    from hegui.corpus.audit import AuditOptions
+    from hegui.corpus.engines import run_audit
+    from hegui.evaluation.runner import RunOptions, run_eval
+
+    banks = resources.files("hegui.evaluation").joinpath("data", "banks")
+    lines: list[str] = []
+    for name in ("should-refuse.jsonl", "should-not-refuse.jsonl"):
+        lines += banks.joinpath(name).read_text(encoding="utf-8").splitlines()[:30]
+    bank = tmp / "bank.jsonl"
+    bank.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    reports.mkdir(parents=True, exist_ok=True)
+    run_eval(url, "hegui-demo", bank, reports / "demo-behind-hegui", api_key="demo",
+             options=RunOptions(concurrency=4, retries=0, timeout=60, quiet=True, label="behind-hegui"))
+    corpus = tmp / "corpus.jsonl"
+    corpus.write_text("".join(
+        f'{{"text": "{t}", "source": "{src}"}}\n' for t, src in [
+            ("今天天气很好，我们去公园散步。", "web"), ("春节的传统习俗有很多，比如贴春联。", "web"),
+            ("长江是中国最长的河流。", "encyclopedia"), ("黄河被称为中华民族的母亲河。", "encyclopedia"),
+            ("我的手机号是13812345678，有事联系。", "forum")]), encoding="utf-8")
+    run_audit([corpus], reports / "demo-corpus-audit", AuditOptions(full=True, source_field="source"), workers=1)
+
+
 def privacy_request(url: str, password: str, account_id: str) -> str:
     """Record a blocking request received by letter, through the console's own form; returns its id."""
     with httpx.Client(base_url=url, timeout=60, follow_redirects=False) as c:
@@ -146,7 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     password = secrets.token_urlsafe(18)  # throwaway: the store is deleted at the end
     with tempfile.TemporaryDirectory(prefix="hegui-shots-") as tmp:
         settings = load_settings(None, env={"HEGUI_DATA_DIR": str(Path(tmp) / ".hegui")})
-        app = create_app(settings)
+        # demo only: a stand-in identity provider that knows the one made-up person the demo verifies
+        demo_id = FakeIdentityProvider({("王小红", _id_number(ID17)): True})
+        services = Services.open(settings.store_url, secret_key=settings.secret_key, data_dir=settings.data_dir,
+                                 identity_provider=demo_id)
+        app = create_app(settings, services=services)
         with Server(app) as srv:
             svc = app.state.hegui.services
             svc.console.create_user("admin", password, "admin")
@@ -154,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             svc.console.create_user("audrey", secrets.token_urlsafe(18), "auditor")
             ids = demo_data(app, srv.url)
             pi = privacy_request(srv.url, password, app.state.hegui.demo_principal.account_id)
+            demo_reports(srv.url, Path(tmp) / ".hegui" / "reports", Path(tmp))
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
                 ctx = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
@@ -190,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
                 shot("account", "/console/account")
                 ctx.close()
                 browser.close()
+        services.close()
     return 0
 
 

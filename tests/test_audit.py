@@ -320,3 +320,27 @@ def test_other_events_join_the_chain(store_url: str, tmp_path: Path) -> None:
         assert report.ok and report.events == 4 and report.checkpoints >= 1
     finally:
         svc.close()
+
+
+def test_payload_keys_named_like_the_envelope_are_kept(services: Services) -> None:
+    """A service's payload may name a ticket's kind, the exchange a case is about or its own clock: the envelope
+    (seq, ts, kind, request_id) must not overwrite them."""
+    import json
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from hegui.store import AuditEvent
+
+    seq = services.audit.append("remediation.confirmed", {
+        "case_id": "c1", "request_id": "hg-reported", "kind": "report_output", "ts": "2026-01-02T03:04:05+00:00",
+        "seq": 7})
+    with Session(services.engine) as s:
+        row = s.execute(select(AuditEvent).where(AuditEvent.seq == seq)).scalar_one()
+    body = json.loads(row.payload)
+    assert body["kind"] == "remediation.confirmed" and body["seq"] == seq
+    assert body["request_id"] == row.request_id != "hg-reported"
+    assert (body["subject_request_id"], body["subject_kind"], body["subject_ts"], body["subject_seq"]) == (
+        "hg-reported", "report_output", "2026-01-02T03:04:05+00:00", 7)
+    assert body["case_id"] == "c1"
+    assert services.audit.verify().ok

@@ -222,6 +222,14 @@ _CORE: Final[dict[str, tuple[str, str]]] = {
     "flash.lex_added": ("词条已添加，已在网关生效。", "Term added; it is in effect in the gateway."),
     "flash.lex_removed": ("词条已移除。", "Term removed."),
     "lex.history_link": ("变更历史", "History of changes"),
+    "eu.minor_rules": ("未成年人模式已启用：{on}。默认每日时长 {quota} 分钟，宵禁 {start}–{end}，每 {rest} 分钟提醒休息。监护人可通过 API 在服务提供者允许的范围内调整。",
+                       "Minors' mode enabled: {on}. By default {quota} minutes a day, curfew {start}–{end}, a rest "
+                       "reminder every {rest} minutes. Guardians adjust these through the API, within the provider's "
+                       "limits."),
+    "eu.minor_mode": ("未成年人模式", "Minors' mode"),
+    "eu.minor_today": ("今日已用 {used} / {quota} 分钟", "{used} of {quota} minutes used today"),
+    "eu.curfew": ("宵禁", "curfew"),
+    "eu.guardian_set": ("监护人已设置", "set by the guardian"),
 }
 
 AREAS: Final = (moderation, similar, policy, remediation, privacy, audit, reports, staff)

@@ -39,6 +39,7 @@ from hegui.services.types import AuditProblem, Checkpoint, VerifyReport
 from hegui.store import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead, ContentLog, read_only
 
 __all__ = [
+    "ENVELOPE_KEYS",
     "KEY_FILE",
     "AuditEventInfo",
     "AuditHeadInfo",
@@ -104,6 +105,10 @@ def load_public_key(pem: bytes) -> Ed25519PublicKey:
     if not isinstance(key, Ed25519PublicKey):
         raise SigningKeyError("the public key is not an Ed25519 key", "该公钥不是 Ed25519 公钥")
     return key
+
+
+# keys every event body carries from its envelope (append_events sets them); a payload never overrides them
+ENVELOPE_KEYS = frozenset({"seq", "ts", "kind", "request_id"})
 
 
 class SigningKey:
@@ -371,12 +376,17 @@ class AuditService:
                ts: datetime | None = None) -> int:
         """Append one event that is not an exchange (an identity check, a sanction, an appeal, a key rotation...)
         to the chain in its own transaction; returns its seq. ``payload`` must hold no user content and no
-        personal data: ids, codes, actions and times only. Raises :class:`StoreError`."""
+        personal data: ids, codes, actions and times only. A payload key named like one of the envelope's
+        (:data:`ENVELOPE_KEYS`) is stored as ``subject_<key>``. Raises :class:`StoreError`."""
         if kind == "exchange":
             raise ValueError("exchange events are written by RecordService")
         rid = request_id or f"{kind}-{uuid.uuid4().hex}"
-        ev = NewEvent(request_id=rid[:128], kind=kind, ts=(ts or datetime.now(UTC)).astimezone(UTC),
-                      body={"v": 1, **payload})
+        # the envelope's own keys (seq, ts, kind, request_id) would overwrite the payload's: keep those as
+        # subject_<key> (a complaint's kind, the exchange a remediation case is about, the service's clock)
+        body: dict[str, Any] = {"v": 1}
+        for key, value in payload.items():
+            body[f"subject_{key}" if key in ENVELOPE_KEYS else key] = value
+        ev = NewEvent(request_id=rid[:128], kind=kind, ts=(ts or datetime.now(UTC)).astimezone(UTC), body=body)
         try:
             with self._engine.begin() as conn:
                 return append_events(conn, [ev], self._signer, checkpoint_every=self.checkpoint_every)[0]

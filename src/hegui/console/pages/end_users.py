@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.responses import Response
 
@@ -22,8 +24,23 @@ def register(kit: ConsoleKit) -> None:
 
     def end_users_data(svc: Services, page: int) -> dict[str, Any]:
         found = svc.users.list_users(limit=PAGE + 1, offset=page * PAGE)
-        rows = [(u, svc.conduct.current(u.id)) for u in found[:PAGE]]
-        return {"rows": rows, "page": page, "has_next": len(found) > PAGE}
+        rules = svc.minors.rules
+        today = datetime.now(ZoneInfo(rules.timezone)).date()
+        rows = []
+        for u in found[:PAGE]:
+            minor = None
+            if u.is_minor:  # minors' mode in force: the guardian's settings over the provider's defaults, today's use
+                g = svc.minors.guardian_settings(u.id)
+                minor = {
+                    "quota": g.daily_quota_minutes if g is not None and g.daily_quota_minutes is not None
+                    else rules.daily_quota_minutes,
+                    "curfew": (f"{g.curfew_start}–{g.curfew_end}" if g is not None and g.curfew_start is not None
+                               else f"{rules.curfew_start}–{rules.curfew_end}"),
+                    "guardian": g is not None,
+                    "used": math.ceil(svc.minors.usage(u.id, today) / 60),
+                }
+            rows.append((u, svc.conduct.current(u.id), minor))
+        return {"rows": rows, "page": page, "has_next": len(found) > PAGE, "rules": rules}
 
     def end_users_page(ctx: Ctx, status: int = 200, *, messages: Messages | None = None) -> Response:
         data = end_users_data(ctx.services, page_number(ctx.request))
