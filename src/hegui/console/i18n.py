@@ -33,6 +33,7 @@ _CORE: Final[dict[str, tuple[str, str]]] = {
     "dash.backlog": ("待办与逾期", "Backlog and overdue"),
     "dash.total": ("请求总数", "Requests"),
     "dash.flagged": ("今日标记待人工审核", "Flagged for review today"),
+    "dash.flagged_open": ("待审内容积压", "Flagged items waiting"),
     "dash.complaints_open": ("未结投诉举报", "Open complaints"),
     "dash.complaints_overdue": ("逾期投诉举报", "Overdue complaints"),
     "dash.privacy_overdue": ("逾期个人信息请求", "Overdue personal-information requests"),

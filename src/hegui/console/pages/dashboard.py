@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from hegui.console.i18n import t
-from hegui.console.kit import PREFIX, ConsoleKit, Ctx
+from hegui.console.kit import CN, PREFIX, ConsoleKit, Ctx
 from hegui.console.svg import bar_chart
 from hegui.core.taxonomy import get_risk, is_risk_code
 from hegui.services import Services
@@ -31,19 +31,23 @@ def dashboard_data(svc: Services, lang: str) -> dict[str, Any]:
     with contextlib.suppress(Exception):  # a slow store: show what is committed
         svc.records.sync(timeout_s=2.0)  # what the gateway answered is visible
     stats = svc.console.dashboard()
+    with contextlib.suppress(Exception):  # the flagged-content backlog: index what the gateway decided since
+        svc.moderation.refresh(limit=5_000)
+    today = stats.since.astimezone(CN).date().isoformat()
     open_complaints = sum(len(svc.complaints.list(status=s)) for s in OPEN_STATES)
     outcome_items = [(k, v) for k, v in stats.requests_by_outcome.items()]
     block_items = [(risk_label(k, lang), v) for k, v in list(stats.blocks_by_risk.items())[:12]]
     return {
         "stats": stats,
-        "cards": [
-            ("dash.total", stats.requests),
-            ("dash.flagged", stats.flagged_for_review),
-            ("dash.complaints_open", open_complaints),
-            ("dash.complaints_overdue", len(svc.complaints.overdue())),
-            ("dash.privacy_overdue", len(svc.privacy.overdue())),
-            ("dash.remediation_open", len(svc.remediation.list_cases("open"))),
-            ("dash.remediation_overdue", len(svc.remediation.overdue())),
+        "cards": [  # (label, figure, the page that lists them)
+            ("dash.total", stats.requests, f"{PREFIX}/moderation?since={today}"),
+            ("dash.flagged", stats.flagged_for_review, f"{PREFIX}/moderation?action=review&since={today}"),
+            ("dash.flagged_open", svc.moderation.counts().open, f"{PREFIX}/moderation/review"),
+            ("dash.complaints_open", open_complaints, f"{PREFIX}/review"),
+            ("dash.complaints_overdue", len(svc.complaints.overdue()), f"{PREFIX}/review"),
+            ("dash.privacy_overdue", len(svc.privacy.overdue()), f"{PREFIX}/privacy"),
+            ("dash.remediation_open", len(svc.remediation.list_cases("open")), f"{PREFIX}/remediation"),
+            ("dash.remediation_overdue", len(svc.remediation.overdue()), f"{PREFIX}/remediation"),
         ],
         "chart_requests": Markup(bar_chart(outcome_items, title=t("dash.chart_requests", lang),
                                            empty=t("dash.none", lang))),
