@@ -83,6 +83,11 @@ def test_admin_flow_reviewer_roles_csrf_and_logout(server: tuple[Any, str], brow
     assert page.locator("#chart-blocks svg.chart").count() == 1
     total = page.locator('.stat[data-key="dash.total"] .value').inner_text()
     assert int(total) >= 2
+    # traffic over two weeks: 14 columns, today's (the last) holds every request of today
+    columns = page.locator("#chart-traffic svg.chart g.column")
+    assert columns.count() == 14
+    assert columns.nth(13).get_attribute("data-total") == total
+    assert page.locator('.stat[data-key="dash.flagged_open"]').get_attribute("href") == "/console/moderation/review"
     cookie = next(c for c in admin_ctx.cookies() if c["name"] == "hegui_console")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/console"
     assert not cookie["secure"]  # plain-http loopback

@@ -281,3 +281,28 @@ def test_every_state_the_pages_show_has_a_label_in_both_languages() -> None:
     for key in keys:
         zh, en = MESSAGES[key]
         assert zh.strip() and en.strip() and zh != en, key
+
+
+def test_traffic_per_china_day(svc: Services) -> None:
+    seed(svc)  # 2026-03-02 09:00-09:30 China time
+    record(svc, "r-early", minutes=-120, stages=(stage(),))  # 01 Mar 23:00 UTC = 2 Mar 07:00 China time
+    record(svc, "r-late", minutes=-600, stages=(stage(),))  # 01 Mar 15:00 UTC = 1 Mar 23:00 China time
+    svc.moderation.refresh()
+    days = svc.moderation.traffic(3)  # the service clock says 3 March (China time)
+    assert [d.day.isoformat() for d in days] == ["2026-03-01", "2026-03-02", "2026-03-03"]
+    assert [(d.passed, d.review, d.redact, d.block) for d in days] == [(1, 0, 0, 0), (2, 2, 0, 1), (0, 0, 0, 0)]
+    assert [d.total for d in days] == [1, 5, 0]
+    with pytest.raises(ValueError):
+        svc.moderation.traffic(0)
+
+
+def test_stacked_columns_chart() -> None:
+    from hegui.console.svg import stacked_columns
+
+    svg = stacked_columns([("03-01", (1, 0, 0, 0)), ("03-02", (2, 2, 0, 1))],
+                          [("passed", "#2f855a"), ("review", "#d69e2e"), ("redact", "#6b46c1"), ("<b>", "#c53030")],
+                          title="t", empty="none")
+    assert svg.startswith("<svg") and "style" not in svg and "&lt;b&gt;" in svg
+    assert 'data-total="1"' in svg and 'data-total="5"' in svg
+    assert svg.count("<rect") == 4 + 1 + 3  # legend + the parts that are not zero
+    assert "none" in stacked_columns([("03-01", (0, 0))], [("a", "#000"), ("b", "#fff")], title="t", empty="none")

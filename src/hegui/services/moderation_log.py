@@ -26,8 +26,9 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -42,6 +43,7 @@ __all__ = [
     "ACTIONS",
     "REVIEW_STATES",
     "RISK_LEVELS",
+    "DayTraffic",
     "EntryDetail",
     "ModerationEntryInfo",
     "ModerationLogError",
@@ -148,6 +150,21 @@ class ReviewCounts:
     open: int
     cleared: int
     escalated: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayTraffic:
+    """Exchanges on one day (China time) by their strictest action."""
+
+    day: date
+    passed: int
+    review: int
+    redact: int
+    block: int
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.review + self.redact + self.block
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,6 +496,26 @@ class ModerationLogService:
         q = q.order_by(E.ts, E.seq) if status == "open" else q.order_by(E.reviewed_at.desc(), E.seq.desc())
         with Session(self._read) as s:
             return [_info(r) for r in s.scalars(q.limit(limit).offset(offset))]
+
+    def traffic(self, days: int = 14, *, now: datetime | None = None) -> list[DayTraffic]:
+        """Indexed exchanges per day (China time) for the last ``days`` days, today last, by strictest action (one
+        grouped count per day over the ``ts`` index; call :meth:`refresh` first)."""
+        if not 1 <= days <= 366:
+            raise ValueError("days must be from 1 to 366")
+        cn = ZoneInfo("Asia/Shanghai")
+        today = (now or self._clock()).astimezone(cn).date()
+        E = ModerationEntry
+        out: list[DayTraffic] = []
+        with Session(self._read) as s:
+            for back in range(days - 1, -1, -1):
+                day = today - timedelta(days=back)
+                start = datetime.combine(day, datetime.min.time(), cn).astimezone(UTC)
+                found = {str(a): int(n) for a, n in s.execute(
+                    select(E.action, func.count()).where(E.ts >= start, E.ts < start + timedelta(days=1))
+                    .group_by(E.action))}
+                out.append(DayTraffic(day=day, passed=found.get("pass", 0), review=found.get("review", 0),
+                                      redact=found.get("redact", 0), block=found.get("block", 0)))
+        return out
 
     def counts(self) -> ReviewCounts:
         """How many review items are open, cleared and escalated."""

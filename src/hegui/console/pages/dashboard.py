@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from hegui.console.i18n import t
 from hegui.console.kit import CN, PREFIX, ConsoleKit, Ctx
-from hegui.console.svg import bar_chart
+from hegui.console.svg import bar_chart, stacked_columns
 from hegui.core.taxonomy import get_risk, is_risk_code
 from hegui.services import Services
 from hegui.services.complaints import OPEN_STATES
@@ -25,6 +25,18 @@ def risk_label(code: str, lang: str) -> str:
     name = r.en if lang == "en" else r.zh
     short = name if len(name) <= 12 else name[:11] + "…"
     return f"{r.code} {short}"
+
+
+TRAFFIC_DAYS = 14
+
+
+def traffic_chart(svc: Services, lang: str) -> str:
+    """Exchanges per day over the last two weeks, stacked by the strictest action (from the moderation index)."""
+    days = svc.moderation.traffic(TRAFFIC_DAYS)
+    series = [(t(f"dash.action.{a}", lang), colour) for a, colour in
+              (("pass", "#2f855a"), ("review", "#d69e2e"), ("redact", "#6b46c1"), ("block", "#c53030"))]
+    columns = [(d.day.strftime("%m-%d"), (d.passed, d.review, d.redact, d.block)) for d in days]
+    return stacked_columns(columns, series, title=t("dash.chart_traffic", lang), empty=t("dash.none", lang))
 
 
 def dashboard_data(svc: Services, lang: str) -> dict[str, Any]:
@@ -49,6 +61,7 @@ def dashboard_data(svc: Services, lang: str) -> dict[str, Any]:
             ("dash.remediation_open", len(svc.remediation.list_cases("open")), f"{PREFIX}/remediation"),
             ("dash.remediation_overdue", len(svc.remediation.overdue()), f"{PREFIX}/remediation"),
         ],
+        "chart_traffic": Markup(traffic_chart(svc, lang)),
         "chart_requests": Markup(bar_chart(outcome_items, title=t("dash.chart_requests", lang),
                                            empty=t("dash.none", lang))),
         "chart_blocks": Markup(bar_chart(block_items, title=t("dash.chart_blocks", lang),
