@@ -309,10 +309,12 @@ class PrivacyService:
     # opening a request ----------------------------------------------------------------------------------------
     def open(
         self, kind: RequestKind | str, *, account_id: str, external_id: str, proof: IdentityProof,
-        changes: Mapping[str, str] | None = None,
+        changes: Mapping[str, str] | None = None, actor: str | None = None,
     ) -> PiRequest:
         """Record a request after checking the requester's identity. ``changes`` (correct/supplement only): the
-        new values, keys among ``display_name``, ``name``, ``id_number``, ``phone``."""
+        new values, keys among ``display_name``, ``name``, ``id_number``, ``phone``. ``actor``: the staff member
+        who recorded it on the person's behalf (console username), kept in the audit events."""
+        by = {"actor": actor[:200]} if actor else {}
         if kind not in REQUEST_KINDS:
             raise PrivacyError("invalid", f"kind must be one of {', '.join(REQUEST_KINDS)}, not {kind!r}",
                                f"请求类型须为 {', '.join(REQUEST_KINDS)} 之一，不能为 {kind!r}")
@@ -341,7 +343,7 @@ class PrivacyService:
         if not ok or user is None:
             self._emit("privacy.refused", {
                 "account_id": account_id, "kind": kind, "proof_method": proof.method, "reason": "identity_mismatch",
-                "ts": now.isoformat(),
+                "ts": now.isoformat(), **by,
             })
             raise _refused()
         req_id = uuid.uuid4().hex
@@ -361,12 +363,12 @@ class PrivacyService:
                 s.add(row)
         if used:
             self._emit("privacy.refused", {"account_id": account_id, "kind": kind, "proof_method": "otp",
-                                           "reason": "proof_reused", "ts": now.isoformat()})
+                                           "reason": "proof_reused", "ts": now.isoformat(), **by})
             raise _refused()
         self._emit("privacy.opened", {
             "request_id": req_id, "kind": kind, "account_id": account_id, "user_id": user.id,
             "proof_method": proof.method, "fields": sorted(clean), "due_at": row.due_at.isoformat(),
-            "ts": now.isoformat(),
+            "ts": now.isoformat(), **by,
         })
         return self._info(row, now)
 
@@ -453,8 +455,9 @@ class PrivacyService:
                              .limit(1)).first() is not None
 
     # execution ------------------------------------------------------------------------------------------------
-    def execute(self, request_id: str) -> Receipt:
-        """Carry out an open request and return its receipt (a completed request returns its stored receipt)."""
+    def execute(self, request_id: str, *, actor: str | None = None) -> Receipt:
+        """Carry out an open request and return its receipt (a completed request returns its stored receipt).
+        ``actor``: the staff member who carried it out (console username), kept in the audit event."""
         self._before_read()
         with Session(self._read) as s:
             r = s.get(PiRequestRow, request_id)
@@ -499,7 +502,7 @@ class PrivacyService:
         self._emit("privacy.completed", {
             "request_id": request_id, "kind": kind, "user_id": subject.user_id, "account_id": subject.account_id,
             "stores": {e.store: {"found": e.found, "action": e.action, "count": e.count} for e in entries},
-            "ts": now.isoformat(),
+            "ts": now.isoformat(), **({"actor": actor[:200]} if actor else {}),
         })
         return receipt
 

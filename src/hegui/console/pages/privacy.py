@@ -89,7 +89,8 @@ def register(kit: ConsoleKit) -> None:
                                            form=keep)
         try:
             req = await asyncio.to_thread(ctx.services.privacy.open, kind[:16], account_id=account_id,
-                                          external_id=external_id, proof=proof, changes=changes)
+                                          external_id=external_id, proof=proof, changes=changes,
+                                          actor=ctx.username)
         except PrivacyError as exc:
             status = 403 if exc.code == "identity_mismatch" else 400
             return await asyncio.to_thread(list_page, ctx, status, messages=kit.problem(ctx, exc), form=keep)
@@ -118,7 +119,7 @@ def register(kit: ConsoleKit) -> None:
             return await asyncio.to_thread(request_page, ctx, req.id, 409,
                                            messages=both("pi.err_completed", ctx.lang))
         try:
-            receipt = await asyncio.to_thread(svc.privacy.execute, req.id)  # audited: privacy.completed
+            receipt = await asyncio.to_thread(svc.privacy.execute, req.id, actor=ctx.username)  # privacy.completed
         except PrivacyError as exc:
             return await asyncio.to_thread(request_page, ctx, req.id, 409, messages=kit.problem(ctx, exc))
         if req.kind in ("block", "delete"):
