@@ -202,8 +202,11 @@ def test_confirmed_report_becomes_a_case_and_the_console_check_closes_it(server:
     assert rita.get("/console/remediation/nope").status_code == 404
     assert rita.post("/console/remediation/nope/check", data={"csrf": token}).status_code == 404
     assert rita.post(f"/console/remediation/{case.id}/check", data={}).status_code == 403  # no CSRF token
-    kinds = [e.kind for e in svc.audit.recent(200)]
+    events = svc.audit.recent(200)
+    kinds = [e.kind for e in events]
     assert "remediation.check" in kinds and "remediation.fixed" in kinds and "remediation.export" in kinds
+    checks = [e for e in events if e.kind == "remediation.check"]
+    assert len(checks) == 2 and {e.actor for e in checks} == {"rita"}  # who ran each check is in the chain
     assert svc.audit.verify().ok
     rita.close()
     audrey.close()

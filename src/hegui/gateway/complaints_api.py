@@ -327,7 +327,7 @@ def add_complaint_routes(app: FastAPI, authenticate: Auth) -> None:
         if isinstance(who, JSONResponse):
             return who
         try:
-            result = await run_regression(st, case_id)
+            result = await run_regression(st, case_id, actor=who)
         except RegressionRefused as exc:
             return _err(exc.status, exc.en, exc.zh, exc.code)
         except HeguiError as exc:
@@ -369,7 +369,7 @@ class RegressionRefused(HeguiError):
         super().__init__(en, zh)
 
 
-async def run_regression(st: GatewayState, case_id: str) -> RegressionResult:
+async def run_regression(st: GatewayState, case_id: str, *, actor: str | None = None) -> RegressionResult:
     """Replay case ``case_id``'s reported prompt and its paraphrases against the upstream model itself (the
     similar-text library switched off); the case closes only when the model no longer produces the content.
     Shared by the reviewers' API and the console (``app.state.console_regression``). Raises
@@ -398,7 +398,8 @@ async def run_regression(st: GatewayState, case_id: str) -> RegressionResult:
         d = await plain.acheck(answer, Stage.OUTPUT)
         return d.action is Action.BLOCK
 
-    return await svc.remediation.regression_check(case_id, generate=generate, still_violates=still_violates)
+    return await svc.remediation.regression_check(case_id, generate=generate, still_violates=still_violates,
+                                                  actor=actor)
 
 
 def _opted_out(st: GatewayState, rec: dict[str, Any] | None) -> bool:

@@ -666,12 +666,13 @@ class RemediationService:
         return ngram_jaccard(answer, reported, n) >= t or containment(reported, answer, n) >= t
 
     async def regression_check(
-        self, case_id: str, *, generate: Generate, still_violates: StillViolates,
+        self, case_id: str, *, generate: Generate, still_violates: StillViolates, actor: str | None = None,
     ) -> RegressionResult:
         """Replay the reported prompt and its paraphrases through ``generate`` (the upstream model without the
         similar-text library), ``regression_attempts`` answers each, and ask ``still_violates(answer,
         reported_answer)`` of every answer (it may be async). No violation: the case is fixed. A violation: it
-        stays open (a fixed case reopens). ``generate`` or the check raising: outcome "error", nothing closes."""
+        stays open (a fixed case reopens). ``generate`` or the check raising: outcome "error", nothing closes.
+        ``actor``: who ran it (a reviewer's name), kept in the ``remediation.check`` event."""
         with Session(self._read) as s:
             row = self._get(s, case_id)
             prompt = s.get(BlockedContent, f"rem-{row.id}-prompt")
@@ -724,7 +725,7 @@ class RemediationService:
             events.append(("remediation.check", {
                 "case_id": row.id, "outcome": outcome, "prompts": len(variants), "attempts": done,
                 "violations": violations, "failing_prompts": len(failing), "failing_variants": failing,
-                "error": err_name, "ts": now.isoformat(),
+                "error": err_name, "ts": now.isoformat(), **({"actor": actor[:200]} if actor else {}),
             }))
             closed = False
             if outcome == "pass" and row.status != "fixed":

@@ -13,10 +13,10 @@ import asyncio
 import io
 import json
 import zipfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from html import escape
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from fastapi.responses import Response
@@ -34,7 +34,10 @@ FLASH = {"rem_pass"}
 FILTERS = ("open", "fixed", "all")
 _OUTCOME_COLOUR = {"pass": "#2f855a", "fail": "#c53030", "error": "#718096"}
 
-Regression = Callable[[Any, str], Awaitable[RegressionResult]]
+class Regression(Protocol):
+    """The gateway's regression check (``app.state.console_regression``)."""
+
+    def __call__(self, state: Any, case_id: str, *, actor: str | None = None) -> Awaitable[RegressionResult]: ...
 
 
 def timeliness(case: Case, now: datetime, soon: set[str]) -> str:
@@ -186,7 +189,8 @@ def register(kit: ConsoleKit) -> None:
         if run is None:
             return await asyncio.to_thread(case_page, ctx, case.id, 503, messages=both("rem.unavailable", ctx.lang))
         try:
-            result = await run(ctx.request.app.state.hegui, case.id)  # audited: remediation.check (and .fixed)
+            # audited: remediation.check (with the actor) and .fixed
+            result = await run(ctx.request.app.state.hegui, case.id, actor=ctx.username)
         except HeguiError as exc:
             return await asyncio.to_thread(case_page, ctx, case.id, 409, messages=kit.problem(ctx, exc))
         if result.outcome == "fail":  # the failing prompts are shown on this answer only (never stored)
