@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlalchemy import Engine, func, literal, select, union_all
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hegui.core.errors import HeguiError
 from hegui.core.taxonomy import canonical_code, is_risk_code
 from hegui.detectors.normalize import Normalizer
+from hegui.services import softlog
+from hegui.services.softlog import Change
 from hegui.store import read_only
 from hegui.store.lexicon_models import LexiconEntry
 
@@ -72,15 +74,7 @@ class CustomEntry:
         return self.removed_at is None
 
 
-@dataclass(frozen=True, slots=True)
-class LexiconEvent:
-    """One change of the custom library, for the history: ``version`` is the library's version right after it."""
-
-    version: int
-    action: str  # added | removed
-    at: datetime
-    actor: str
-    entry: CustomEntry
+LexiconEvent = Change[CustomEntry]  # one change, for the history (see :class:`hegui.services.softlog.Change`)
 
 
 def _entry(r: LexiconEntry) -> CustomEntry:
@@ -131,35 +125,12 @@ class LexiconService:
 
     def version(self) -> int:
         """A number that grows with every change (additions plus removals ever made)."""
-        with Session(self._read) as s:
-            added = s.scalar(select(func.count()).select_from(LexiconEntry)) or 0
-            removed = s.scalar(select(func.count()).select_from(LexiconEntry)
-                               .where(LexiconEntry.removed_at.is_not(None))) or 0
-        return int(added) + int(removed)
+        return softlog.version(self._read, LexiconEntry)
 
     def history(self, limit: int = 50, offset: int = 0) -> builtins.list[LexiconEvent]:
         """Every addition and removal, newest first (``limit`` of them from ``offset``), each with the version
         the library had right after it (the newest change has :meth:`version`)."""
-        limit, offset = max(0, min(int(limit), 10_000)), max(0, int(offset))
-        t = LexiconEntry
-        added = select(t.id.label("id"), t.added_at.label("at"), literal("added").label("action"))
-        removed = (select(t.id.label("id"), t.removed_at.label("at"), literal("removed").label("action"))
-                   .where(t.removed_at.is_not(None)))
-        u = union_all(added, removed).subquery()
-        q = select(u.c.id, u.c.action).order_by(u.c.at.desc(), u.c.action.desc(), u.c.id.desc())
-        with Session(self._read) as s:
-            total = self.version()
-            rows = s.execute(q.limit(limit).offset(offset)).all()
-            ids = {r.id for r in rows}
-            entries = {r.id: _entry(r) for r in s.scalars(select(t).where(t.id.in_(ids)))} if ids else {}
-        out: builtins.list[LexiconEvent] = []
-        for i, r in enumerate(rows):
-            e = entries[r.id]
-            added_event = r.action == "added"
-            at = e.added_at if added_event or e.removed_at is None else e.removed_at
-            out.append(LexiconEvent(version=total - offset - i, action=str(r.action), at=at,
-                                    actor=e.added_by if added_event else e.removed_by or "", entry=e))
-        return out
+        return softlog.history(self._read, LexiconEntry, _entry, limit, offset)
 
     # -- changes ---------------------------------------------------------------------------------------
 

@@ -23,12 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
-from sqlalchemy import Engine, func, literal, select, union_all
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hegui.core.errors import HeguiError
 from hegui.core.taxonomy import canonical_code, is_risk_code
 from hegui.detectors.normalize import Normalizer
+from hegui.services import softlog
+from hegui.services.softlog import Change
 from hegui.store import read_only
 from hegui.store.similar_models import SimilarLibraryEntry
 
@@ -99,15 +101,7 @@ class LibraryEntry:
                 "severity": self.severity, "source": SOURCE, "note": self.note or ""}
 
 
-@dataclass(frozen=True, slots=True)
-class LibraryEvent:
-    """One change of the library, for the history: ``version`` is the library's version right after it."""
-
-    version: int
-    action: str  # added | removed
-    at: datetime
-    actor: str
-    entry: LibraryEntry
+LibraryEvent = Change[LibraryEntry]  # one change, for the history (see :class:`hegui.services.softlog.Change`)
 
 
 def _entry(r: SimilarLibraryEntry) -> LibraryEntry:
@@ -175,35 +169,12 @@ class SimilarLibraryService:
 
     def version(self) -> int:
         """A number that grows with every change (additions plus removals ever made)."""
-        with Session(self._read) as s:
-            added = s.scalar(select(func.count()).select_from(SimilarLibraryEntry)) or 0
-            removed = s.scalar(select(func.count()).select_from(SimilarLibraryEntry)
-                               .where(SimilarLibraryEntry.removed_at.is_not(None))) or 0
-        return int(added) + int(removed)
+        return softlog.version(self._read, SimilarLibraryEntry)
 
     def history(self, limit: int = 50, offset: int = 0) -> builtins.list[LibraryEvent]:
         """Every addition and removal, newest first (``limit`` of them from ``offset``), each with the version
         the library had right after it."""
-        limit, offset = max(0, min(int(limit), 10_000)), max(0, int(offset))
-        t = SimilarLibraryEntry
-        added = select(t.id.label("id"), t.added_at.label("at"), literal("added").label("action"))
-        removed = (select(t.id.label("id"), t.removed_at.label("at"), literal("removed").label("action"))
-                   .where(t.removed_at.is_not(None)))
-        u = union_all(added, removed).subquery()
-        q = select(u.c.id, u.c.action).order_by(u.c.at.desc(), u.c.action.desc(), u.c.id.desc())
-        with Session(self._read) as s:
-            total = self.version()
-            rows = s.execute(q.limit(limit).offset(offset)).all()
-            ids = {r.id for r in rows}
-            entries = {r.id: _entry(r) for r in s.scalars(select(t).where(t.id.in_(ids)))} if ids else {}
-        out: builtins.list[LibraryEvent] = []
-        for i, r in enumerate(rows):
-            e = entries[r.id]
-            added_event = r.action == "added"
-            at = e.added_at if added_event or e.removed_at is None else e.removed_at
-            out.append(LibraryEvent(version=total - offset - i, action=str(r.action), at=at,
-                                    actor=e.added_by if added_event else e.removed_by or "", entry=e))
-        return out
+        return softlog.history(self._read, SimilarLibraryEntry, _entry, limit, offset)
 
     # -- changes ---------------------------------------------------------------------------------------
 
