@@ -21,10 +21,10 @@ from typing import Any, Final
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from hegui.core.errors import HeguiError
 from hegui.core.taxonomy import canonical_code, is_risk_code
 from hegui.detectors.normalize import Normalizer
 from hegui.services import softlog
+from hegui.services.errors import CodedError
 from hegui.services.softlog import Change
 from hegui.store import read_only
 from hegui.store.lexicon_models import LexiconEntry
@@ -41,15 +41,8 @@ EventSink = Callable[[str, dict[str, Any]], None]
 Listener = Callable[[list["CustomEntry"]], None]
 
 
-class LexiconEntryError(HeguiError):
+class LexiconEntryError(CodedError):
     """An entry that cannot be added or removed; ``code`` names why, ``status`` is the HTTP status that fits."""
-
-    exit_code = 2
-
-    def __init__(self, code: str, en: str, zh: str, *, status: int = 400) -> None:
-        self.code = code
-        self.status = status
-        super().__init__(en, zh)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,8 @@ from sqlalchemy import Engine, Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hegui.core.errors import HeguiError
 from hegui.core.taxonomy import canonical_code, is_risk_code
+from hegui.services.errors import CodedError
 from hegui.store import AuditEvent, ContentLog, read_only
 from hegui.store.moderation_models import ModerationCursor, ModerationEntry
 
@@ -70,16 +70,9 @@ _TICKET = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 log = logging.getLogger(__name__)
 
 
-class ModerationLogError(HeguiError):
+class ModerationLogError(CodedError):
     """A moderation-log request that cannot be done; ``code`` names why (``unknown_entry``, ``not_for_review``,
     ``already_reviewed``, ``invalid``), ``status`` is the HTTP status that fits."""
-
-    exit_code = 2
-
-    def __init__(self, code: str, en: str, zh: str, *, status: int = 400) -> None:
-        self.code = code
-        self.status = status
-        super().__init__(en, zh)
 
 
 def _invalid(en: str, zh: str) -> ModerationLogError:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hegui.core.errors import HeguiError
 from hegui.services.complaints import Ticket
+from hegui.services.errors import CodedError
 from hegui.services.remediation import Case
 
 if TYPE_CHECKING:
@@ -42,16 +42,11 @@ REJECT_ZH = "经核查，该投诉不成立。"
 REJECT_EN = "After review, the complaint was not upheld."
 
 
-class ReviewError(HeguiError):
+class ReviewError(CodedError):
     """A review decision that cannot be made; ``code`` names why (``ticket_not_found``, ``not_a_report``,
     ``answer_unavailable``) and ``status`` is the HTTP status that fits (404 or 409)."""
 
-    exit_code = 2
-
-    def __init__(self, code: str, en: str, zh: str, *, status: int = 409) -> None:
-        self.code = code
-        self.status = status
-        super().__init__(en, zh)
+    default_status = 409
 
 
 def end_user_opted_out(services: Services, rec: dict[str, Any] | None) -> bool:

@@ -30,6 +30,7 @@ from hegui.core.errors import HeguiError
 from hegui.core.taxonomy import canonical_code, is_risk_code
 from hegui.detectors.normalize import Normalizer
 from hegui.services import softlog
+from hegui.services.errors import CodedError
 from hegui.services.softlog import Change
 from hegui.store import read_only
 from hegui.store.similar_models import SimilarLibraryEntry
@@ -60,15 +61,8 @@ Listener = Callable[[list["LibraryEntry"]], None]
 log = logging.getLogger(__name__)
 
 
-class SimilarEntryError(HeguiError):
+class SimilarEntryError(CodedError):
     """An entry that cannot be added or removed; ``code`` names why, ``status`` is the HTTP status that fits."""
-
-    exit_code = 2
-
-    def __init__(self, code: str, en: str, zh: str, *, status: int = 400) -> None:
-        self.code = code
-        self.status = status
-        super().__init__(en, zh)
 
 
 @dataclass(frozen=True, slots=True)
