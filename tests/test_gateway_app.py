@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -345,6 +346,7 @@ def test_health_and_metrics(gw: _Gateway) -> None:
     m = httpx.get(gw.url + "/metrics")
     assert m.status_code == 200 and "hegui_requests_total" in m.text
     assert 'hegui_overdue{kind="remediation_case"} 0.0' in m.text  # the housekeeping loop ran at start-up
+    assert "hegui_review_items_open 0.0" in m.text
 
 
 # ------------------------------------------------------------------------------------------- fail closed
@@ -451,3 +453,21 @@ def test_disclosure_from_config(tmp_path: Path, upstream: tuple[FakeUpstream, st
         page = httpx.get(srv.url + "/disclosure").text
     assert doc["base_models"] == ["Qwen2.5-7B-Instruct"] and doc["intended_users"]["en"] == "Staff only"
     assert "企业内部员工 &lt;b&gt;" in page  # escaped
+
+
+def test_housekeeping_keeps_the_moderation_index_current(tmp_path: Path, upstream: tuple[FakeUpstream, str]) -> None:
+    """Without anyone opening the console, the housekeeping loop indexes new exchanges and counts the flagged ones
+    (gauge ``hegui_review_items_open``)."""
+    app = _start(tmp_path, upstream[1], extra="logging: {purge_interval_s: 0.2}")
+    with ServerThread(app) as srv:
+        gw = _Gateway(app, srv)
+        svc = app.state.hegui.services
+        svc.lexicon.add("绿色海象行动", risk_code="A1.1", severity="low", actor="test")  # low severity: review
+        gw.client().chat.completions.create(model="fake", messages=[{"role": "user", "content": "说说绿色海象行动"}],
+                                            user="u1")
+        deadline = time.monotonic() + 20
+        while "hegui_review_items_open 1.0" not in httpx.get(srv.url + "/metrics").text:
+            assert time.monotonic() < deadline, "the housekeeping loop did not count the flagged exchange"
+            time.sleep(0.1)
+        items = svc.moderation.review_queue()
+        assert len(items) == 1 and items[0].action == "review" and "A1.1" in items[0].categories

@@ -405,8 +405,9 @@ def create_app(
 
 
 async def _purge_loop(state: GatewayState) -> None:
-    """Housekeeping: the content-log retention purge, remediation deadline alerts (into the audit log), and the
-    overdue gauges for tickets, personal-information requests and remediation cases."""
+    """Housekeeping: the content-log retention purge, remediation deadline alerts (into the audit log), the
+    overdue gauges for tickets, personal-information requests and remediation cases, and the moderation index (the
+    console's log and flagged-content queue) with its gauge of open review items."""
     interval = state.settings.logging.purge_interval_s
     svc, m = state.services, state.metrics
     while True:
@@ -417,6 +418,9 @@ async def _purge_loop(state: GatewayState) -> None:
             m.overdue.labels("complaint").set(len(await asyncio.to_thread(svc.complaints.overdue)))
             m.overdue.labels("privacy_request").set(len(await asyncio.to_thread(svc.privacy.overdue)))
             m.overdue.labels("remediation_case").set(len(await asyncio.to_thread(svc.remediation.overdue)))
+            # the console's moderation index and flagged-content queue stay current without anyone opening a page
+            await asyncio.to_thread(svc.moderation.refresh, 100_000)
+            m.review_open.set((await asyncio.to_thread(svc.moderation.counts)).open)
         except Exception as exc:  # keep serving; the next round retries
             log.error("housekeeping failed: %s", type(exc).__name__)
         await asyncio.sleep(interval)

@@ -39,6 +39,10 @@ class GatewayMetrics:
             "hegui_overdue", "Open items past their deadline: complaint tickets, personal-information requests, "
             "remediation cases (three months)", ["kind"], registry=self.registry,
         )
+        self.review_open = Gauge(
+            "hegui_review_items_open", "Exchanges flagged for review that no reviewer has cleared or escalated yet "
+            "(the console's flagged-content queue)", registry=self.registry,
+        )
         self.stream_checks = Counter(
             "hegui_stream_checks", "Windows of streamed output checked before release", registry=self.registry
         )
