@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hegui.core.errors import HeguiError
+from hegui.services.base import ServiceBase
 from hegui.store import read_only
 from hegui.store.console_models import ConsoleSession, ConsoleUser
 from hegui.store.models import AuditEvent
@@ -174,7 +175,7 @@ def _check_role(role: str) -> str:
     return role
 
 
-class ConsoleService:
+class ConsoleService(ServiceBase):
     """Users, authentication and sessions of the web console. Thread-safe."""
 
     def __init__(self, engine: Engine, *, on_event: EventSink | None = None,
@@ -193,16 +194,6 @@ class ConsoleService:
         self.rules = ConsoleRules(lockout_after, lockout_minutes, session_hours)
 
     # helpers --------------------------------------------------------------------------------------------------
-    def _now(self) -> datetime:
-        now = self._clock()
-        if now.tzinfo is None:
-            raise ValueError("the clock must return timezone-aware datetimes")
-        return now
-
-    def _emit(self, kind: str, payload: dict[str, Any]) -> None:
-        if self._on_event is not None:
-            self._on_event(kind, payload)
-
     def _dummy_hash(self) -> str:
         if self._dummy is None:
             self._dummy = self._hasher.hash(secrets.token_urlsafe(24))

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from hegui.core.taxonomy import canonical_code, is_risk_code
 from hegui.detectors.normalize import Normalizer
 from hegui.services import softlog
+from hegui.services.base import ServiceBase
 from hegui.services.errors import CodedError
 from hegui.services.softlog import Change
 from hegui.store import read_only
@@ -75,7 +76,7 @@ def _entry(r: LexiconEntry) -> CustomEntry:
                        added_by=r.added_by, added_at=r.added_at, removed_by=r.removed_by, removed_at=r.removed_at)
 
 
-class LexiconService:
+class LexiconService(ServiceBase):
     """Custom word-library entries, with a listener that keeps a live detector in step."""
 
     def __init__(self, engine: Engine, *, on_event: EventSink | None = None,
@@ -87,16 +88,6 @@ class LexiconService:
         self._listener: Listener | None = None
         self._normalizer = Normalizer()
         self._lock = threading.Lock()
-
-    def _now(self) -> datetime:
-        now = self._clock()
-        if now.tzinfo is None:
-            raise ValueError("the clock must return timezone-aware datetimes")
-        return now
-
-    def _emit(self, kind: str, payload: dict[str, Any]) -> None:
-        if self._on_event is not None:
-            self._on_event(kind, payload)
 
     def set_listener(self, callback: Listener | None) -> None:
         """Register the callback given the active entries after every change (``None`` unregisters)."""

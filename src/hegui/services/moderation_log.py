@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hegui.core.taxonomy import canonical_code, is_risk_code
+from hegui.services.base import ServiceBase
 from hegui.services.errors import CodedError
 from hegui.store import AuditEvent, ContentLog, read_only
 from hegui.store.moderation_models import ModerationCursor, ModerationEntry
@@ -286,7 +287,7 @@ def entry_row(seq: int, ts: datetime, request_id: str, body: dict[str, Any]) -> 
     }
 
 
-class ModerationLogService:
+class ModerationLogService(ServiceBase):
     """Reads the audit chain's exchange events into ``moderation_entries`` and serves the console's log and
     review queue."""
 
@@ -297,16 +298,6 @@ class ModerationLogService:
         self._on_event = on_event
         self._clock = clock or (lambda: datetime.now(UTC))
         self._cursor_ready = False
-
-    def _now(self) -> datetime:
-        now = self._clock()
-        if now.tzinfo is None:
-            raise ValueError("the clock must return timezone-aware datetimes")
-        return now
-
-    def _emit(self, kind: str, payload: dict[str, Any]) -> None:
-        if self._on_event is not None:
-            self._on_event(kind, payload)
 
     # -- building the index --------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from hegui.core.errors import HeguiError
 from hegui.core.taxonomy import canonical_code, is_risk_code
 from hegui.detectors.normalize import Normalizer
 from hegui.services import softlog
+from hegui.services.base import ServiceBase
 from hegui.services.errors import CodedError
 from hegui.services.softlog import Change
 from hegui.store import read_only
@@ -103,7 +104,7 @@ def _entry(r: SimilarLibraryEntry) -> LibraryEntry:
                         added_by=r.added_by, added_at=r.added_at, removed_by=r.removed_by, removed_at=r.removed_at)
 
 
-class SimilarLibraryService:
+class SimilarLibraryService(ServiceBase):
     """Custom similar-text entries: add, remove (soft), list, history, with listeners that keep a detector in
     step."""
 
@@ -116,16 +117,6 @@ class SimilarLibraryService:
         self._listeners: builtins.list[Listener] = []
         self._normalizer = Normalizer()
         self._lock = threading.Lock()
-
-    def _now(self) -> datetime:
-        now = self._clock()
-        if now.tzinfo is None:
-            raise ValueError("the clock must return timezone-aware datetimes")
-        return now
-
-    def _emit(self, kind: str, payload: dict[str, Any]) -> None:
-        if self._on_event is not None:
-            self._on_event(kind, payload)
 
     def add_listener(self, callback: Listener) -> None:
         """Register a callback given the active entries after every change (the gateway registers a
